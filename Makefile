@@ -1,0 +1,50 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ZHAOCUO_DATABASE_URL ?= sqlite:///./var/zhaocuo.db
+
+.PHONY: run test test-sqlite test-postgres lint format migrate demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## run: install, migrate the embedded SQLite database, load the demo directory, serve on :8000
+run: $(STAMP)
+	$(BIN)/zhaocuo migrate
+	$(BIN)/zhaocuo demo
+	ZHAOCUO_SCHEDULER=$${ZHAOCUO_SCHEDULER:-embedded} $(BIN)/zhaocuo serve --host 127.0.0.1 --port 8000
+
+## test: the whole suite on SQLite, then on PostgreSQL when ZHAOCUO_TEST_POSTGRES_URL is set
+test: lint test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	env -u ZHAOCUO_TEST_DATABASE_URL $(BIN)/pytest -q
+
+test-postgres: $(STAMP)
+	@if [ -n "$$ZHAOCUO_TEST_POSTGRES_URL" ]; then \
+		ZHAOCUO_TEST_DATABASE_URL="$$ZHAOCUO_TEST_POSTGRES_URL" $(BIN)/pytest -q; \
+	else \
+		echo "ZHAOCUO_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: $(STAMP)
+	$(BIN)/zhaocuo migrate
+
+bench: $(STAMP)
+	$(BIN)/python bench/workdays.py
+	$(BIN)/python bench/submit.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""zhaocuo: the service behind 我为政府网站找错."""

@@ -1,0 +1,127 @@
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from app.db import UtcDateTime, get_session, utcnow
+from app.errors import Forbidden, Unauthorized
+
+TOKEN_PREFIX = "zc_"
+# Writing last_used_at on every request would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class Role(StrEnum):
+    handler = "handler"  # answers the reports of its own unit
+    supervisor = "supervisor"  # reads its whole subtree, transfers within it
+    admin = "admin"  # operators: routing, directory, tokens, calendar
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16, description="first characters, to tell tokens apart")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: Role = Field(max_length=20)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: int
+    unit_id: int
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        return f"unit:{self.unit_id}:{self.role}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+_bearer = HTTPBearer(auto_error=False, description="A unit token: `Authorization: Bearer zc_…`")
+
+
+def get_principal(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    session: Session = Depends(get_session),
+) -> Principal:
+    """Resolve the bearer token to the unit and role it acts for; 401 otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    token = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(credentials.credentials))
+    ).first()
+    if token is None or token.revoked_at is not None:
+        raise Unauthorized("invalid or revoked token")
+    now = request.app.state.clock.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.add(token)
+    return Principal(token_id=token.id, unit_id=token.unit_id, role=token.role)
+
+
+def require_supervisor(principal: Principal = Depends(get_principal)) -> Principal:
+    if principal.role not in (Role.supervisor, Role.admin):
+        raise Forbidden("this needs a supervisor or admin token")
+    return principal
+
+
+def require_admin(principal: Principal = Depends(get_principal)) -> Principal:
+    if principal.role != Role.admin:
+        raise Forbidden("this needs an admin token")
+    return principal
+
+
+def issue_token(*, session: Session, unit_id: int, role: Role, label: str = "") -> tuple[ApiToken, str]:
+    """Create a token for a unit; the plain token is returned once and only its hash is kept."""
+    from app.directory.service import get_unit
+
+    get_unit(session=session, unit_id=unit_id)
+    plain = new_token()
+    token = ApiToken(
+        token_hash=hash_token(plain), prefix=plain[:10], unit_id=unit_id, role=role, label=label
+    )
+    session.add(token)
+    session.flush()
+    return token, plain
+
+
+def revoke_token(*, session: Session, token_id: int, now: datetime) -> ApiToken:
+    """Revoke a token; revoking twice keeps the first revocation time."""
+    from app.errors import NotFound
+
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.add(token)
+        session.flush()
+    return token
+
+
+def list_tokens(*, session: Session, unit_id: int | None = None) -> list[ApiToken]:
+    """Tokens, newest first, optionally of one unit."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if unit_id is not None:
+        query = query.where(ApiToken.unit_id == unit_id)
+    return list(session.exec(query).all())

@@ -1,0 +1,94 @@
+"""The `zhaocuo` command for operators."""
+
+import typer
+import uvicorn
+
+from app.auth import Role, issue_token, list_tokens, revoke_token
+from app.config import get_settings
+from app.db import session_scope, utcnow
+from app.directory import service as directory
+from app.directory.demo import load_demo
+from app.migrate import upgrade_to_head
+
+cli = typer.Typer(help="zhaocuo: 我为政府网站找错 service", no_args_is_help=True)
+token_app = typer.Typer(help="Issue and revoke unit tokens.", no_args_is_help=True)
+cli.add_typer(token_app, name="token")
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply the database migrations (alembic upgrade head)."""
+    upgrade_to_head(get_settings().database_url)
+    typer.echo("database at head")
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, help="API processes; use several on PostgreSQL only"),
+) -> None:
+    """Serve the HTTP API (and the scheduler too when ZHAOCUO_SCHEDULER=embedded)."""
+    settings = get_settings()
+    if workers > 1 and settings.is_sqlite:
+        raise typer.BadParameter("several workers need PostgreSQL (ZHAOCUO_DATABASE_URL)")
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers,
+        proxy_headers=True, log_level="info",
+    )
+
+
+@cli.command()
+def demo() -> None:
+    """Load the made-up demo directory (one province, two cities) and demo tokens."""
+    with session_scope() as session:
+        result = load_demo(session=session)
+    typer.echo(f"demo directory: {result.units_created} units and {result.sites_created} sites added")
+    if result.tokens:
+        typer.echo("demo tokens (shown once; keep them):")
+        for role, unit_name, plain in result.tokens:
+            typer.echo(f"  {role.value:<10} {unit_name:<16} {plain}")
+    else:
+        typer.echo("demo tokens were issued on the first run; `zhaocuo token create` makes more")
+
+
+@token_app.command("create")
+def token_create(
+    unit: str = typer.Option(..., help="unit id or exact unit name"),
+    role: Role = typer.Option(..., help="handler, supervisor or admin"),
+    label: str = typer.Option("", help="what the token is for"),
+) -> None:
+    """Issue a token; it is printed once and only its hash is stored."""
+    with session_scope() as session:
+        found = (
+            directory.get_unit(session=session, unit_id=int(unit))
+            if unit.isdigit()
+            else directory.get_unit_by_name(session=session, name=unit)
+        )
+        if found is None:
+            raise typer.BadParameter(f"no unit named {unit!r}", param_hint="--unit")
+        token, plain = issue_token(session=session, unit_id=found.id, role=role, label=label)
+        token_id = token.id
+    typer.echo(plain)
+    typer.echo(f"token {token_id} for {found.name} as {role.value}", err=True)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., help="the token's id (see `token list`)")) -> None:
+    """Revoke a token at once."""
+    with session_scope() as session:
+        revoke_token(session=session, token_id=token_id, now=utcnow())
+    typer.echo(f"token {token_id} revoked")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens without their secret part."""
+    with session_scope() as session:
+        for token in list_tokens(session=session):
+            state = "revoked" if token.revoked_at else "active"
+            typer.echo(f"{token.id:>5}  {token.prefix}…  unit {token.unit_id:<6} {token.role.value:<10} {state:<8} {token.label}")
+
+
+def main() -> None:
+    cli()

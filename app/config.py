@@ -1,0 +1,76 @@
+from datetime import time
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every number in the rules is a setting; each reads from ZHAOCUO_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHAOCUO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./var/zhaocuo.db"
+    database_pool_size: int = 10
+    timezone: str = "Asia/Shanghai"
+
+    # Deadlines, in working days after the local date of receipt.
+    first_reply_workdays: int = Field(2, ge=1)
+    resolution_workdays: int = Field(15, ge=1)
+    reminder_workdays_before: int = Field(1, ge=0)
+
+    # Notifications go out only inside working hours on working days.
+    working_hours_start: time = time(9, 0)
+    working_hours_end: time = time(18, 0)
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_hours: float = 24.0
+
+    # Scheduled work: "embedded" runs it inside `zhaocuo serve`, "off" leaves it to
+    # a separate `zhaocuo scheduler` process.
+    scheduler: Literal["embedded", "off"] = "off"
+    sweep_interval_seconds: int = 60
+    outbox_interval_seconds: int = 30
+    nightly_report_time: time = time(1, 30)
+    sla_report_dir: str = "./var/sla-reports"
+
+    # Statistics and notices.
+    completion_rate_threshold: float = 0.70
+    average_handling_threshold: float = 15.0
+    ranking_min_valid: int = 5
+
+    calendar_warning_days: int = 60
+
+    # Public submissions per client address; "" disables the limit.
+    public_rate_limit: str = "20/minute"
+    rate_limit_storage: str = "memory://"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> "Settings":
+        if self.env == "production" and self.database_url.startswith("sqlite:///./"):
+            raise ValueError(
+                "ZHAOCUO_DATABASE_URL must be set explicitly in production "
+                "(an absolute SQLite path or a postgresql+psycopg:// URL)"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

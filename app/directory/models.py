@@ -1,0 +1,89 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from app.db import UtcDateTime, utcnow
+
+
+class UnitBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200, description="单位名称, unique")
+    parent_id: int | None = Field(
+        default=None, foreign_key="unit.id", description="the unit that supervises this one"
+    )
+    contact_email: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    webhook_url: str | None = Field(default=None, max_length=500)
+
+
+class Unit(UnitBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    webhook_secret: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class UnitCreate(UnitBase):
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+
+
+class UnitUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    parent_id: int | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+
+
+class UnitPublic(UnitBase):
+    id: int
+    created_at: datetime
+
+
+class SiteStatus(StrEnum):
+    active = "active"
+    closed = "closed"
+
+
+class SiteBase(SQLModel):
+    site_code: str = Field(max_length=20, description="网站标识码")
+    name: str = Field(min_length=1, max_length=200)
+    owner_unit_id: int = Field(foreign_key="unit.id")
+    status: SiteStatus = Field(default=SiteStatus.active, max_length=10)
+
+
+class Site(SiteBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    site_code: str = Field(max_length=20, unique=True)
+    owner_unit_id: int = Field(foreign_key="unit.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class SiteHost(SQLModel, table=True):
+    """A host name served by a site; routes reports that arrive with a URL but no site code."""
+
+    __tablename__ = "site_host"
+
+    host: str = Field(primary_key=True, max_length=253)
+    site_id: int = Field(foreign_key="site.id", index=True, ondelete="CASCADE")
+
+
+class SiteCreate(SiteBase):
+    hosts: list[str] = Field(default_factory=list)
+
+
+class SiteUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    owner_unit_id: int | None = None
+    status: SiteStatus | None = None
+    hosts: list[str] | None = None
+
+
+class SitePublic(SiteBase):
+    id: int
+    hosts: list[str]

@@ -1,0 +1,247 @@
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import literal
+from sqlmodel import Session, col, select
+
+from app.db import utcnow
+from app.directory.models import (
+    Site,
+    SiteCreate,
+    SiteHost,
+    SitePublic,
+    SiteStatus,
+    SiteUpdate,
+    Unit,
+    UnitCreate,
+    UnitUpdate,
+)
+from app.errors import Conflict, NotFound, Unprocessable
+
+# The real shapes of 网站标识码 (see DESIGN.md): region+sequence, State Council departments,
+# the Xinjiang Production and Construction Corps, and the provincial department series.
+SITE_CODE_PATTERN = re.compile(r"^(\d{10}|bm\d{8}|BT\d{8}|\d{2}BM\d{6})$")
+SITE_CODE_HINT = (
+    "a site code (网站标识码) looks like 6108000003 (10 digits), bm07000001, BT00000001 or "
+    "12BM010001; it is printed at the bottom of the site's pages"
+)
+HOST_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+def is_valid_site_code(code: str) -> bool:
+    return SITE_CODE_PATTERN.fullmatch(code) is not None
+
+
+def normalise_host(host: str) -> str:
+    """Lower-case a host name and drop a port and a trailing dot."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") or host.count(":") > 1:
+        return host
+    return host.split(":", 1)[0]
+
+
+def host_of_url(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return normalise_host(host) if host else None
+
+
+def subtree_ids_query(root_unit_id: int):
+    """A recursive CTE selecting the ids of a unit and every unit below it."""
+    tree = select(Unit.id.label("id")).where(Unit.id == root_unit_id).cte("subtree", recursive=True)
+    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def subtree_ids(*, session: Session, root_unit_id: int) -> set[int]:
+    """Ids of a unit and all units it supervises, directly or not."""
+    return set(session.exec(subtree_ids_query(root_unit_id)).all())
+
+
+def ancestor_ids(*, session: Session, unit_id: int) -> list[int]:
+    """The chain of supervising units above a unit, nearest first."""
+    chain: list[int] = []
+    current = session.get(Unit, unit_id)
+    seen = {unit_id}
+    while current is not None and current.parent_id is not None and current.parent_id not in seen:
+        chain.append(current.parent_id)
+        seen.add(current.parent_id)
+        current = session.get(Unit, current.parent_id)
+    return chain
+
+
+def is_within(*, session: Session, unit_id: int, root_unit_id: int) -> bool:
+    """Whether a unit is the root unit or lies below it."""
+    return unit_id == root_unit_id or root_unit_id in ancestor_ids(session=session, unit_id=unit_id)
+
+
+def get_unit(*, session: Session, unit_id: int) -> Unit:
+    """A unit by id, or 404."""
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} not found")
+    return unit
+
+
+def get_unit_by_name(*, session: Session, name: str) -> Unit | None:
+    """A unit by its exact name."""
+    return session.exec(select(Unit).where(Unit.name == name)).first()
+
+
+def list_units(*, session: Session, within: int | None = None) -> list[Unit]:
+    """All units, or those of one subtree, by name."""
+    query = select(Unit).order_by(Unit.name)
+    if within is not None:
+        query = query.where(col(Unit.id).in_(subtree_ids_query(within)))
+    return list(session.exec(query).all())
+
+
+def _check_parent(*, session: Session, unit_id: int | None, parent_id: int | None) -> None:
+    if parent_id is None:
+        return
+    get_unit(session=session, unit_id=parent_id)
+    if unit_id is not None and (
+        parent_id == unit_id or unit_id in ancestor_ids(session=session, unit_id=parent_id)
+    ):
+        raise Conflict("a unit cannot be placed under itself or under a unit it supervises")
+
+
+def create_unit(*, session: Session, unit_in: UnitCreate) -> Unit:
+    """Create a unit; names are unique."""
+    if get_unit_by_name(session=session, name=unit_in.name) is not None:
+        raise Conflict(f"a unit named {unit_in.name!r} already exists")
+    _check_parent(session=session, unit_id=None, parent_id=unit_in.parent_id)
+    unit = Unit.model_validate(unit_in)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def update_unit(*, session: Session, unit_id: int, unit_in: UnitUpdate) -> Unit:
+    """Change a unit's name, parent, contact or webhook."""
+    unit = get_unit(session=session, unit_id=unit_id)
+    changes = unit_in.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] != unit.name:
+        if get_unit_by_name(session=session, name=changes["name"]) is not None:
+            raise Conflict(f"a unit named {changes['name']!r} already exists")
+    if "parent_id" in changes:
+        _check_parent(session=session, unit_id=unit.id, parent_id=changes["parent_id"])
+    for key, value in changes.items():
+        setattr(unit, key, value)
+    unit.updated_at = utcnow()
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def _normalise_hosts(hosts: Iterable[str]) -> list[str]:
+    result = []
+    for raw in hosts:
+        host = normalise_host(raw)
+        if not HOST_PATTERN.fullmatch(host):
+            raise Unprocessable(f"{raw!r} is not a host name such as www.example.gov.cn")
+        if host not in result:
+            result.append(host)
+    return result
+
+
+def _set_hosts(*, session: Session, site: Site, hosts: list[str]) -> None:
+    for host in hosts:
+        taken = session.get(SiteHost, host)
+        if taken is not None and taken.site_id != site.id:
+            raise Conflict(f"host {host} already belongs to another site")
+    for existing in session.exec(select(SiteHost).where(SiteHost.site_id == site.id)).all():
+        if existing.host not in hosts:
+            session.delete(existing)
+    session.flush()
+    for host in hosts:
+        if session.get(SiteHost, host) is None:
+            session.add(SiteHost(host=host, site_id=site.id))
+    session.flush()
+
+
+def site_hosts(*, session: Session, site_id: int) -> list[str]:
+    """The host names a site serves."""
+    query = select(SiteHost.host).where(SiteHost.site_id == site_id).order_by(SiteHost.host)
+    return list(session.exec(query).all())
+
+
+def to_public(*, session: Session, site: Site) -> SitePublic:
+    return SitePublic.model_validate(site, update={"hosts": site_hosts(session=session, site_id=site.id)})
+
+
+def get_site(*, session: Session, site_id: int) -> Site:
+    """A site by id, or 404."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"site {site_id} not found")
+    return site
+
+
+def get_site_by_code(*, session: Session, site_code: str) -> Site | None:
+    """A site by its site code."""
+    return session.exec(select(Site).where(Site.site_code == site_code)).first()
+
+
+def list_sites(*, session: Session, within: int | None = None) -> list[Site]:
+    """All sites, or those run by units of one subtree."""
+    query = select(Site).order_by(Site.site_code)
+    if within is not None:
+        query = query.where(col(Site.owner_unit_id).in_(subtree_ids_query(within)))
+    return list(session.exec(query).all())
+
+
+def create_site(*, session: Session, site_in: SiteCreate) -> Site:
+    """Register a site with its owner unit and host names."""
+    if not is_valid_site_code(site_in.site_code):
+        raise Unprocessable(f"{site_in.site_code!r} is not a site code: {SITE_CODE_HINT}")
+    if get_site_by_code(session=session, site_code=site_in.site_code) is not None:
+        raise Conflict(f"site {site_in.site_code} already exists")
+    get_unit(session=session, unit_id=site_in.owner_unit_id)
+    hosts = _normalise_hosts(site_in.hosts)
+    site = Site.model_validate(site_in.model_dump(exclude={"hosts"}))
+    session.add(site)
+    session.flush()
+    _set_hosts(session=session, site=site, hosts=hosts)
+    return site
+
+
+def update_site(*, session: Session, site_id: int, site_in: SiteUpdate) -> Site:
+    """Change a site's name, owner, status or hosts."""
+    site = get_site(session=session, site_id=site_id)
+    changes = site_in.model_dump(exclude_unset=True, exclude={"hosts"})
+    if changes.get("owner_unit_id") is not None:
+        get_unit(session=session, unit_id=changes["owner_unit_id"])
+    for key, value in changes.items():
+        if value is not None:
+            setattr(site, key, value)
+    site.updated_at = utcnow()
+    session.add(site)
+    session.flush()
+    if site_in.hosts is not None:
+        _set_hosts(session=session, site=site, hosts=_normalise_hosts(site_in.hosts))
+    return site
+
+
+def find_site_for(*, session: Session, site_code: str | None, page_url: str) -> Site | None:
+    """The active site a report is about: by site code, else by the page URL's host."""
+    if site_code:
+        site = get_site_by_code(session=session, site_code=site_code)
+        if site is not None and site.status == SiteStatus.active:
+            return site
+    host = host_of_url(page_url)
+    if host is None:
+        return None
+    candidates = [host, host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"]
+    query = (
+        select(Site)
+        .join(SiteHost, col(SiteHost.site_id) == Site.id)
+        .where(col(SiteHost.host).in_(candidates), Site.status == SiteStatus.active)
+        .order_by(col(SiteHost.host) != literal(host))
+    )
+    return session.exec(query).first()
+
+

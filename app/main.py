@@ -1,0 +1,121 @@
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import Engine, text
+
+from app.clock import Clock
+from app.config import Settings, get_settings
+from app.db import create_db_engine, session_scope
+from app.directory.router import router as directory_router
+from app.errors import install_error_handler
+from app.migrate import current_revision, head_revision
+from app.reports.router_public import router as public_router
+from app.reports.router_unit import router as unit_router
+from app.workdays.router import router as calendar_router
+from app.workdays.service import coverage_status
+
+log = logging.getLogger("zhaocuo")
+
+
+class RateLimiter:
+    """Public submissions per client address, shared across processes when the storage is."""
+
+    def __init__(self, limit: str, storage_uri: str) -> None:
+        self._limit = parse(limit)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def hit(self, key: str) -> bool:
+        return self._limiter.hit(self._limit, "public", key)
+
+
+def _warn_about_calendar(app: FastAPI) -> None:
+    with session_scope(app.state.engine) as session:
+        settings = app.state.settings
+        today = app.state.clock.now().astimezone(settings.tz).date()
+        status = coverage_status(session, today, warning_days=settings.calendar_warning_days)
+    if status.warning:
+        log.warning(
+            "the working-day calendar ends on %s (%d days from now): load the next year's "
+            "State Council notice with `zhaocuo calendar load`; deadlines past it follow the "
+            "weekend rule and are marked provisional",
+            status.covered_until,
+            status.days_left,
+        )
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or create_db_engine(settings.database_url, settings.database_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        _warn_about_calendar(app)
+        yield
+
+    app = FastAPI(
+        title="zhaocuo — 我为政府网站找错",
+        version="0.1.0",
+        description=(
+            "Citizens report errors on government websites; each report goes to the unit that "
+            "runs the site, which must answer within deadlines counted in Chinese working days."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock or Clock()
+    app.state.rate_limiter = (
+        RateLimiter(settings.public_rate_limit, settings.rate_limit_storage)
+        if settings.public_rate_limit
+        else None
+    )
+    install_error_handler(app)
+    app.include_router(public_router)
+    app.include_router(unit_router)
+    app.include_router(directory_router)
+    app.include_router(calendar_router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz(request: Request) -> JSONResponse:
+        """Ready to serve: database reachable, migrations at head; calendar coverage reported."""
+        checks: dict = {}
+        ready = True
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = current_revision(engine), head_revision()
+            checks["migrations"] = {"current": current, "head": head}
+            ready = current == head
+            with session_scope(engine) as session:
+                today = request.app.state.clock.now().astimezone(settings.tz).date()
+                coverage = coverage_status(
+                    session, today, warning_days=settings.calendar_warning_days
+                )
+            checks["calendar"] = {
+                "covered_until": coverage.covered_until.isoformat(),
+                "days_left": coverage.days_left,
+                "warning": coverage.warning,
+            }
+        except Exception as exc:  # readiness must answer, whatever is broken
+            log.exception("readiness check failed")
+            checks["error"] = str(exc)
+            ready = False
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return app

@@ -1,0 +1,48 @@
+"""Keeping open reports' due dates true to the calendar in force."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.config import Settings, get_settings
+from app.reports.models import EventKind, Report, ReportStatus
+from app.reports.service import SYSTEM_ACTOR, apply_deadlines, record_event
+from app.workdays.calendar import WorkCalendar
+
+CLOCKED_STATUSES = (ReportStatus.assigned, ReportStatus.replied, ReportStatus.awaiting_citizen)
+
+
+def recompute_open_deadlines(
+    *, session: Session, calendar: WorkCalendar, now: datetime, settings: Settings | None = None
+) -> int:
+    """Recompute the due dates of every open report; return how many moved."""
+    settings = settings or get_settings()
+    moved = 0
+    query = select(Report).where(col(Report.status).in_(CLOCKED_STATUSES)).order_by(Report.id)
+    for report in session.exec(query).all():
+        before = (report.first_reply_due_at, report.resolution_due_at, report.deadlines_provisional)
+        apply_deadlines(report=report, calendar=calendar, settings=settings)
+        after = (report.first_reply_due_at, report.resolution_due_at, report.deadlines_provisional)
+        if after == before:
+            continue
+        moved += 1
+        record_event(
+            session=session,
+            report=report,
+            kind=EventKind.deadlines_recomputed,
+            actor=SYSTEM_ACTOR,
+            at=now,
+            data={
+                "first_reply_due_at": [_iso(before[0]), _iso(after[0])],
+                "resolution_due_at": [_iso(before[1]), _iso(after[1])],
+                "provisional": [before[2], after[2]],
+            },
+        )
+        report.updated_at = now
+        session.add(report)
+    session.flush()
+    return moved
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,165 @@
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from app.db import UtcDateTime, utcnow
+
+
+class Category(IntEnum):
+    """The national platform's own category codes."""
+
+    inaccessible = 0  # 内容无法访问
+    not_updated = 1  # 信息不更新
+    inaccurate = 2  # 内容不准确
+    unanswered_enquiry = 3  # 咨询留言不回复
+    typo = 4  # 错别字
+    fabricated = 5  # 虚假伪造内容
+    other = 6  # 其他
+    service_failure = 10  # 办事服务问题
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.inaccessible: "内容无法访问",
+    Category.not_updated: "信息不更新",
+    Category.inaccurate: "内容不准确",
+    Category.unanswered_enquiry: "咨询留言不回复",
+    Category.typo: "错别字",
+    Category.fabricated: "虚假伪造内容",
+    Category.other: "其他",
+    Category.service_failure: "办事服务问题",
+}
+
+
+class ReportStatus(StrEnum):
+    unrouted = "unrouted"
+    assigned = "assigned"
+    replied = "replied"
+    awaiting_citizen = "awaiting_citizen"
+    resolved = "resolved"
+    declined = "declined"
+
+
+OPEN_STATUSES = (
+    ReportStatus.unrouted,
+    ReportStatus.assigned,
+    ReportStatus.replied,
+    ReportStatus.awaiting_citizen,
+)
+CLOSED_STATUSES = (ReportStatus.resolved, ReportStatus.declined)
+
+
+class Verdict(StrEnum):
+    confirmed = "confirmed"  # 属实
+    not_confirmed = "not_confirmed"  # 不属实
+
+
+class DeclineReason(StrEnum):
+    duplicate = "duplicate"
+    out_of_scope = "out_of_scope"
+    insufficient_info = "insufficient_info"
+    other = "other"
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_report_owner_status_received", "owner_unit_id", "status", "received_at"),
+        Index("ix_report_received_at", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_code: str = Field(max_length=32, unique=True)
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    site_code: str | None = Field(default=None, max_length=20, description="as the citizen gave it")
+    owner_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    category: int
+    page_url: str = Field(max_length=2000)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+
+    # Contact details: seen only by the owner unit and its supervisors.
+    citizen_name: str | None = Field(default=None, max_length=50)
+    citizen_phone: str | None = Field(default=None, max_length=30)
+    citizen_email: str | None = Field(default=None, max_length=200)
+
+    status: ReportStatus = Field(max_length=20)
+    verdict: Verdict | None = Field(default=None, max_length=20)
+    decline_reason: DeclineReason | None = Field(default=None, max_length=20)
+    first_reply: str | None = Field(default=None, sa_column=Column(Text))
+    final_answer: str | None = Field(default=None, sa_column=Column(Text))
+
+    received_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Receipt by the current owner unit: transfers and routing restart the clocks here.
+    assigned_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    # The number of clocks started so far; escalation rungs are unique per clock.
+    clock: int = 0
+    # The current owner's first response: a reply, resolution, decline or transfer.
+    first_responded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    first_replied_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    handling_workdays: int | None = Field(
+        default=None, description="working days in (assigned date, closed date]"
+    )
+
+    first_reply_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    resolution_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    deadlines_provisional: bool = Field(
+        default=False, description="computed past the official calendar, on the weekend rule"
+    )
+    paused_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    paused_workdays: int = Field(default=0, description="working days paused on this clock")
+    status_before_pause: ReportStatus | None = Field(default=None, max_length=20)
+
+    # The next escalation rung and when it comes due; NULL when none is pending.
+    next_rung: str | None = Field(default=None, max_length=30)
+    next_rung_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), index=True)
+    )
+
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class EventKind(StrEnum):
+    submitted = "submitted"
+    routed = "routed"
+    replied = "replied"
+    resolved = "resolved"
+    declined = "declined"
+    transferred = "transferred"
+    info_requested = "info_requested"
+    supplemented = "supplemented"
+    deadlines_recomputed = "deadlines_recomputed"
+    reminder = "reminder"
+    urge = "urge"  # 催办
+    supervise = "supervise"  # 督办
+
+
+# Events the citizen sees on the public timeline (with their public text only).
+PUBLIC_EVENT_KINDS = frozenset(
+    {
+        EventKind.submitted,
+        EventKind.routed,
+        EventKind.replied,
+        EventKind.resolved,
+        EventKind.declined,
+        EventKind.transferred,
+        EventKind.info_requested,
+        EventKind.supplemented,
+    }
+)
+
+
+class ReportEvent(SQLModel, table=True):
+    """Append-only history of a report: every change, reminder and escalation."""
+
+    __tablename__ = "report_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    kind: EventKind = Field(max_length=30)
+    actor: str = Field(max_length=100, description="citizen, system, scheduler or unit:<id>:<role>")
+    actor_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,72 @@
+from fastapi import APIRouter, Depends, Request
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import get_session
+from app.deps import get_app_settings, get_now, get_work_calendar
+from app.errors import TooManyRequests
+from app.reports import service
+from app.reports.schemas import ReportCreate, ReportPublic, ReportReceipt, SupplementIn
+from app.workdays.calendar import WorkCalendar
+
+router = APIRouter(prefix="/api/v1/reports", tags=["public"])
+
+
+def rate_limited(request: Request) -> None:
+    limiter = request.app.state.rate_limiter
+    if limiter is not None and not limiter.hit(request.client.host if request.client else "?"):
+        raise TooManyRequests("too many reports from your address; please try again in a minute")
+
+
+@router.post("", status_code=201, response_model=ReportReceipt, dependencies=[Depends(rate_limited)])
+def submit_report(
+    report_in: ReportCreate,
+    session: Session = Depends(get_session),
+    now=Depends(get_now),
+    calendar: WorkCalendar = Depends(get_work_calendar),
+    settings: Settings = Depends(get_app_settings),
+) -> ReportReceipt:
+    """Report an error on a government website. Keep the tracking code to follow it up."""
+    report = service.submit(
+        session=session, report_in=report_in, now=now, calendar=calendar, settings=settings
+    )
+    return ReportReceipt(
+        tracking_code=report.tracking_code,
+        status=report.status,
+        owner_unit_name=service.unit_name(session=session, unit_id=report.owner_unit_id),
+        received_at=report.received_at,
+        first_reply_due_at=report.first_reply_due_at,
+        resolution_due_at=report.resolution_due_at,
+    )
+
+
+@router.get("/{tracking_code}", response_model=ReportPublic)
+def read_report(tracking_code: str, session: Session = Depends(get_session)) -> ReportPublic:
+    """A report's status, answers and timeline, by tracking code."""
+    report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
+    return service.public_view(session=session, report=report)
+
+
+@router.post(
+    "/{tracking_code}/supplement",
+    response_model=ReportPublic,
+    dependencies=[Depends(rate_limited)],
+)
+def supplement_report(
+    tracking_code: str,
+    supplement_in: SupplementIn,
+    session: Session = Depends(get_session),
+    now=Depends(get_now),
+    calendar: WorkCalendar = Depends(get_work_calendar),
+    settings: Settings = Depends(get_app_settings),
+) -> ReportPublic:
+    """Add the information the unit asked for; its clocks resume."""
+    report = service.supplement(
+        session=session,
+        tracking_code=tracking_code,
+        text=supplement_in.text,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+    )
+    return service.public_view(session=session, report=report)

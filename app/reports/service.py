@@ -1,0 +1,590 @@
+"""The report lifecycle: intake, routing, the unit workflow and its event history."""
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from app.auth import Principal, Role
+from app.config import Settings
+from app.directory import service as directory
+from app.directory.models import Site, Unit
+from app.errors import Conflict, Forbidden, NotFound
+from app.reports.models import (
+    CATEGORY_LABELS,
+    PUBLIC_EVENT_KINDS,
+    Category,
+    EventKind,
+    Report,
+    ReportEvent,
+    ReportStatus,
+)
+from app.reports.schemas import (
+    DeclineIn,
+    InboxFilters,
+    InfoRequestIn,
+    ReplyIn,
+    ReportCreate,
+    ReportPublic,
+    ResolveIn,
+    RouteIn,
+    TimelineEntry,
+    TransferIn,
+)
+from app.sla.deadlines import (
+    compute_deadlines,
+    end_of_local_day,
+    handling_workdays,
+    local_date,
+    paused_workdays_between,
+    start_of_local_day,
+)
+from app.workdays.calendar import WorkCalendar
+
+# Crockford-style alphabet without 0/O, 1/I/L: codes are read out over the phone.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 16  # about 79 bits: unguessable
+
+ANSWERABLE = (ReportStatus.assigned, ReportStatus.replied, ReportStatus.awaiting_citizen)
+SYSTEM_ACTOR = "system"
+CITIZEN_ACTOR = "citizen"
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+def record_event(
+    *,
+    session: Session,
+    report: Report,
+    kind: EventKind,
+    actor: str,
+    at: datetime,
+    actor_unit_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> ReportEvent:
+    """Append an event to a report's history in the current transaction."""
+    event = ReportEvent(
+        report_id=report.id,
+        kind=kind,
+        actor=actor,
+        actor_unit_id=actor_unit_id,
+        at=at,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Settings) -> None:
+    """Set a report's due dates from its current clock and the working days it was paused."""
+    deadlines = compute_deadlines(
+        calendar=calendar,
+        received_at=report.assigned_at,
+        tz=settings.tz,
+        first_reply_workdays=settings.first_reply_workdays,
+        resolution_workdays=settings.resolution_workdays,
+        paused_workdays=report.paused_workdays,
+    )
+    report.first_reply_due_at = deadlines.first_reply_due_at
+    report.resolution_due_at = deadlines.resolution_due_at
+    report.deadlines_provisional = deadlines.provisional
+
+
+def _start_clock(
+    *, report: Report, unit_id: int, now: datetime, calendar: WorkCalendar, settings: Settings
+) -> None:
+    """Give a report to a unit: a new clock with fresh deadlines and no response yet."""
+    report.owner_unit_id = unit_id
+    report.status = ReportStatus.assigned
+    report.assigned_at = now
+    report.clock += 1
+    report.first_responded_at = None
+    report.first_replied_at = None
+    report.first_reply = None
+    report.paused_at = None
+    report.paused_workdays = 0
+    report.status_before_pause = None
+    apply_deadlines(report=report, calendar=calendar, settings=settings)
+
+
+def _touch(*, session: Session, report: Report, now: datetime) -> None:
+    report.updated_at = now
+    session.add(report)
+    session.flush()
+
+
+def submit(
+    *,
+    session: Session,
+    report_in: ReportCreate,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> Report:
+    """Take a citizen's report and route it by site code, then by the page's host."""
+    site = directory.find_site_for(
+        session=session, site_code=report_in.site_code, page_url=report_in.page_url
+    )
+    report = Report(
+        tracking_code=new_tracking_code(),
+        site_id=site.id if site else None,
+        site_code=report_in.site_code or (site.site_code if site else None),
+        category=int(report_in.category),
+        page_url=report_in.page_url,
+        description=report_in.description,
+        citizen_name=report_in.name,
+        citizen_phone=report_in.phone,
+        citizen_email=str(report_in.email) if report_in.email else None,
+        status=ReportStatus.unrouted,
+        received_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    if site is not None:
+        _start_clock(
+            report=report, unit_id=site.owner_unit_id, now=now, calendar=calendar, settings=settings
+        )
+    session.add(report)
+    session.flush()
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.submitted,
+        actor=CITIZEN_ACTOR,
+        at=now,
+        data={"owner_unit_id": report.owner_unit_id, "site_id": report.site_id},
+    )
+    session.flush()
+    return report
+
+
+def get_by_tracking_code(*, session: Session, tracking_code: str) -> Report:
+    """A report by tracking code, or 404."""
+    report = session.exec(
+        select(Report).where(Report.tracking_code == tracking_code.strip().upper())
+    ).first()
+    if report is None:
+        raise NotFound("no report has this tracking code; check it against your receipt")
+    return report
+
+
+def unit_name(*, session: Session, unit_id: int | None) -> str | None:
+    if unit_id is None:
+        return None
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit else None
+
+
+def events_of(*, session: Session, report_id: int) -> list[ReportEvent]:
+    """A report's history, oldest first."""
+    query = select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id)
+    return list(session.exec(query).all())
+
+
+def _public_entry(*, session: Session, event: ReportEvent) -> TimelineEntry:
+    data = event.data
+    text: str | None = None
+    details: dict[str, Any] = {}
+    match event.kind:
+        case EventKind.replied:
+            text = data.get("answer")
+        case EventKind.resolved:
+            text = data.get("answer")
+            details = {"verdict": data.get("verdict")}
+        case EventKind.declined:
+            text = data.get("answer")
+            details = {"reason": data.get("reason")}
+        case EventKind.info_requested:
+            text = data.get("question")
+        case EventKind.transferred | EventKind.routed:
+            # Internal notes stay internal; the citizen learns who holds the report now.
+            details = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}
+    return TimelineEntry(kind=event.kind, at=event.at, text=text, details=details)
+
+
+def public_view(*, session: Session, report: Report) -> ReportPublic:
+    """What the holder of a tracking code may see: status, answers, timeline; no contact."""
+    site = session.get(Site, report.site_id) if report.site_id else None
+    events = events_of(session=session, report_id=report.id)
+    question = None
+    if report.status == ReportStatus.awaiting_citizen:
+        asked = [e for e in events if e.kind == EventKind.info_requested]
+        question = asked[-1].data.get("question") if asked else None
+    return ReportPublic(
+        tracking_code=report.tracking_code,
+        status=report.status,
+        category=Category(report.category),
+        category_label=CATEGORY_LABELS[Category(report.category)],
+        site_code=report.site_code,
+        site_name=site.name if site else None,
+        page_url=report.page_url,
+        description=report.description,
+        owner_unit_name=unit_name(session=session, unit_id=report.owner_unit_id),
+        received_at=report.received_at,
+        first_reply_due_at=report.first_reply_due_at,
+        resolution_due_at=report.resolution_due_at,
+        deadlines_provisional=report.deadlines_provisional,
+        verdict=report.verdict,
+        decline_reason=report.decline_reason,
+        first_reply=report.first_reply,
+        final_answer=report.final_answer,
+        question=question,
+        timeline=[
+            _public_entry(session=session, event=e) for e in events if e.kind in PUBLIC_EVENT_KINDS
+        ],
+    )
+
+
+def supplement(
+    *,
+    session: Session,
+    tracking_code: str,
+    text: str,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> Report:
+    """The citizen answers a request for information; the clocks resume, moved by the pause."""
+    report = get_by_tracking_code(session=session, tracking_code=tracking_code)
+    if report.status != ReportStatus.awaiting_citizen:
+        raise Conflict("this report is not waiting for information from you")
+    paused = paused_workdays_between(
+        calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
+    )
+    report.paused_workdays += paused
+    report.status = report.status_before_pause or ReportStatus.assigned
+    report.status_before_pause = None
+    report.paused_at = None
+    apply_deadlines(report=report, calendar=calendar, settings=settings)
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.supplemented,
+        actor=CITIZEN_ACTOR,
+        at=now,
+        data={"text": text, "paused_workdays": paused},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+# --- Unit side -------------------------------------------------------------------------
+
+
+def _visible(*, session: Session, principal: Principal, report: Report) -> bool:
+    if principal.role == Role.admin:
+        return True
+    if report.owner_unit_id is None:
+        return False
+    if principal.role == Role.handler:
+        return report.owner_unit_id == principal.unit_id
+    return directory.is_within(
+        session=session, unit_id=report.owner_unit_id, root_unit_id=principal.unit_id
+    )
+
+
+def get_for_unit(*, session: Session, principal: Principal, report_id: int) -> Report:
+    """A report the caller may see; another unit's report is 404, its existence not leaked."""
+    report = session.get(Report, report_id)
+    if report is None or not _visible(session=session, principal=principal, report=report):
+        raise NotFound(f"report {report_id} not found")
+    return report
+
+
+def _get_for_update(*, session: Session, principal: Principal, report_id: int) -> Report:
+    report = get_for_unit(session=session, principal=principal, report_id=report_id)
+    # Lock the row on PostgreSQL so two handlers cannot answer at once; SQLite locks the file.
+    session.refresh(report, with_for_update=True)
+    return report
+
+
+def _require_owner(*, principal: Principal, report: Report) -> None:
+    if report.owner_unit_id != principal.unit_id:
+        raise Forbidden(
+            "only the owner unit answers its reports; a supervisor can transfer it instead"
+        )
+
+
+def _require_status(report: Report, allowed: tuple[ReportStatus, ...], action: str) -> None:
+    if report.status not in allowed:
+        raise Conflict(f"cannot {action} a report that is {report.status.value}")
+
+
+def _mark_responded(report: Report, now: datetime) -> None:
+    if report.first_responded_at is None:
+        report.first_responded_at = now
+
+
+def _close(
+    *, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings
+) -> None:
+    if report.status == ReportStatus.awaiting_citizen:
+        report.paused_workdays += paused_workdays_between(
+            calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
+        )
+        report.paused_at = None
+        report.status_before_pause = None
+    _mark_responded(report, now)
+    report.closed_at = now
+    report.handling_workdays = handling_workdays(
+        calendar=calendar,
+        received_at=report.assigned_at,
+        closed_at=now,
+        tz=settings.tz,
+        paused_workdays=report.paused_workdays,
+    )
+
+
+def reply(
+    *, session: Session, principal: Principal, report_id: int, reply_in: ReplyIn, now: datetime
+) -> Report:
+    """Give the first reply, which the citizen sees."""
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_owner(principal=principal, report=report)
+    _require_status(report, (ReportStatus.assigned,), "reply to")
+    report.status = ReportStatus.replied
+    report.first_reply = reply_in.answer
+    report.first_replied_at = now
+    _mark_responded(report, now)
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.replied,
+        actor=principal.actor,
+        actor_unit_id=principal.unit_id,
+        at=now,
+        data={"answer": reply_in.answer},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+def resolve(
+    *,
+    session: Session,
+    principal: Principal,
+    report_id: int,
+    resolve_in: ResolveIn,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> Report:
+    """Close a report with a verdict (属实 or 不属实) and the final answer."""
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_owner(principal=principal, report=report)
+    _require_status(report, ANSWERABLE, "resolve")
+    _close(report=report, now=now, calendar=calendar, settings=settings)
+    report.status = ReportStatus.resolved
+    report.verdict = resolve_in.verdict
+    report.final_answer = resolve_in.answer
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.resolved,
+        actor=principal.actor,
+        actor_unit_id=principal.unit_id,
+        at=now,
+        data={"verdict": resolve_in.verdict.value, "answer": resolve_in.answer},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+def decline(
+    *,
+    session: Session,
+    principal: Principal,
+    report_id: int,
+    decline_in: DeclineIn,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> Report:
+    """Do not take a report up (不予受理), with the reason and an answer for the citizen."""
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_owner(principal=principal, report=report)
+    _require_status(report, ANSWERABLE, "decline")
+    _close(report=report, now=now, calendar=calendar, settings=settings)
+    report.status = ReportStatus.declined
+    report.decline_reason = decline_in.reason
+    report.final_answer = decline_in.answer
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.declined,
+        actor=principal.actor,
+        actor_unit_id=principal.unit_id,
+        at=now,
+        data={"reason": decline_in.reason.value, "answer": decline_in.answer},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+def request_info(
+    *,
+    session: Session,
+    principal: Principal,
+    report_id: int,
+    info_in: InfoRequestIn,
+    now: datetime,
+) -> Report:
+    """Ask the citizen for more information; the clocks stop until they answer."""
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_owner(principal=principal, report=report)
+    _require_status(report, (ReportStatus.assigned, ReportStatus.replied), "ask about")
+    report.status_before_pause = report.status
+    report.status = ReportStatus.awaiting_citizen
+    report.paused_at = now
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.info_requested,
+        actor=principal.actor,
+        actor_unit_id=principal.unit_id,
+        at=now,
+        data={"question": info_in.question},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+def transfer(
+    *,
+    session: Session,
+    principal: Principal,
+    report_id: int,
+    transfer_in: TransferIn,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> Report:
+    """Hand a report to another unit (转办); the receiving unit's clocks start afresh."""
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_status(report, ANSWERABLE, "transfer")
+    target = directory.get_unit(session=session, unit_id=transfer_in.to_unit_id)
+    if target.id == report.owner_unit_id:
+        raise Conflict("the report is already with this unit")
+    if principal.role == Role.handler:
+        _require_owner(principal=principal, report=report)
+    elif principal.role == Role.supervisor and not directory.is_within(
+        session=session, unit_id=target.id, root_unit_id=principal.unit_id
+    ):
+        # A supervisor's own unit's reports may go anywhere, like a handler's.
+        if report.owner_unit_id != principal.unit_id:
+            raise Forbidden("a supervisor transfers only to units within its own subtree")
+    from_unit_id = report.owner_unit_id
+    if report.status == ReportStatus.awaiting_citizen:
+        report.paused_workdays += paused_workdays_between(
+            calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
+        )
+    _mark_responded(report, now)
+    _start_clock(report=report, unit_id=target.id, now=now, calendar=calendar, settings=settings)
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.transferred,
+        actor=principal.actor,
+        actor_unit_id=principal.unit_id,
+        at=now,
+        data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "note": transfer_in.note},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+def route(
+    *,
+    session: Session,
+    principal: Principal,
+    report_id: int,
+    route_in: RouteIn,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> Report:
+    """An operator routes an unrouted report to a site's owner or straight to a unit."""
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_status(report, (ReportStatus.unrouted,), "route")
+    if (route_in.site_id is None) == (route_in.unit_id is None):
+        raise Conflict("give either site_id or unit_id")
+    if route_in.site_id is not None:
+        site = directory.get_site(session=session, site_id=route_in.site_id)
+        report.site_id = site.id
+        report.site_code = site.site_code
+        unit_id = site.owner_unit_id
+    else:
+        unit_id = directory.get_unit(session=session, unit_id=route_in.unit_id).id
+    _start_clock(report=report, unit_id=unit_id, now=now, calendar=calendar, settings=settings)
+    record_event(
+        session=session,
+        report=report,
+        kind=EventKind.routed,
+        actor=principal.actor,
+        actor_unit_id=principal.unit_id,
+        at=now,
+        data={"to_unit_id": unit_id, "site_id": report.site_id},
+    )
+    _touch(session=session, report=report, now=now)
+    return report
+
+
+def inbox(
+    *,
+    session: Session,
+    principal: Principal,
+    filters: InboxFilters,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> tuple[list[Report], int]:
+    """The reports a caller may see, filtered, newest first, with the total count."""
+    query = select(Report)
+    if principal.role == Role.handler:
+        query = query.where(Report.owner_unit_id == principal.unit_id)
+    elif principal.role == Role.supervisor:
+        query = query.where(
+            col(Report.owner_unit_id).in_(directory.subtree_ids_query(principal.unit_id))
+        )
+    if filters.unit_id is not None:
+        query = query.where(Report.owner_unit_id == filters.unit_id)
+    if filters.status is not None:
+        query = query.where(Report.status == filters.status)
+    if filters.category is not None:
+        query = query.where(Report.category == int(filters.category))
+    if filters.site_code is not None:
+        query = query.where(Report.site_code == filters.site_code)
+    tz = settings.tz
+    if filters.received_from is not None:
+        query = query.where(Report.received_at >= start_of_local_day(filters.received_from, tz))
+    if filters.received_to is not None:
+        next_day = filters.received_to + timedelta(days=1)
+        query = query.where(Report.received_at < start_of_local_day(next_day, tz))
+    # A paused clock is neither overdue nor coming due.
+    running = col(Report.status).in_((ReportStatus.assigned, ReportStatus.replied))
+    next_due = case(
+        (col(Report.first_responded_at).is_(None), Report.first_reply_due_at),
+        else_=Report.resolution_due_at,
+    )
+    if filters.overdue is not None:
+        overdue = running & (
+            (col(Report.first_responded_at).is_(None) & (Report.first_reply_due_at < now))
+            | (Report.resolution_due_at < now)
+        )
+        query = query.where(overdue if filters.overdue else ~overdue)
+    if filters.due_within_workdays is not None:
+        horizon = end_of_local_day(
+            calendar.add_workdays(local_date(now, tz), filters.due_within_workdays), tz
+        )
+        query = query.where(running, next_due >= now, next_due <= horizon)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Report.received_at).desc(), col(Report.id).desc())
+        .limit(filters.limit)
+        .offset(filters.offset)
+    ).all()
+    return list(rows), total

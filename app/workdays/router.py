@@ -1,0 +1,64 @@
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from sqlmodel import Session
+
+from app.auth import Principal, require_admin
+from app.config import Settings
+from app.db import get_session
+from app.deps import get_app_settings, get_now
+from app.workdays import service
+from app.workdays.schemas import (
+    CalendarLoadResult,
+    CalendarNotice,
+    CalendarYearPublic,
+    CoveragePublic,
+)
+
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+
+Year = Annotated[int, Path(ge=1, le=9999, description="a calendar year, e.g. 2027")]
+
+
+# Declared before /{year}, which would otherwise take "coverage" for a year.
+@router.get("/coverage", response_model=CoveragePublic)
+def get_coverage(
+    now: datetime = Depends(get_now),
+    settings: Settings = Depends(get_app_settings),
+    session: Session = Depends(get_session),
+) -> CoveragePublic:
+    """The last day the official calendar covers; warning when it ends soon."""
+    status = service.coverage_status(
+        session,
+        now.astimezone(settings.tz).date(),
+        warning_days=settings.calendar_warning_days,
+    )
+    return CoveragePublic(
+        covered_until=status.covered_until,
+        days_left=status.days_left,
+        warning=status.warning,
+        message=status.message,
+    )
+
+
+@router.get("/{year}", response_model=CalendarYearPublic)
+def get_year(year: Year, session: Session = Depends(get_session)) -> CalendarYearPublic:
+    """A year's holidays and make-up working days, and whether they are official."""
+    return service.describe_year(session=session, year=year)
+
+
+@router.put("/{year}", response_model=CalendarLoadResult)
+def put_year(
+    year: Year,
+    notice: CalendarNotice,
+    principal: Principal = Depends(require_admin),
+    now: datetime = Depends(get_now),
+    session: Session = Depends(get_session),
+) -> CalendarLoadResult:
+    """Load a year from the State Council notice (admin); open reports' deadlines follow it."""
+    result = service.load_year(
+        session=session, year=year, notice=notice, now=now, actor=principal.actor
+    )
+    return CalendarLoadResult(**asdict(result))

@@ -1,0 +1,177 @@
+"""Fixtures: a migrated database (SQLite or PostgreSQL), emptied after every test."""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+import app.models  # noqa: F401
+from app.auth import Role, issue_token
+from app.clock import FrozenClock
+from app.config import Settings
+from app.db import create_db_engine, metadata
+from app.directory.models import SiteCreate, UnitCreate
+from app.directory.service import create_site, create_unit
+from app.main import create_app
+from app.migrate import upgrade_to_head
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DATA_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "gov-website-error-reports.csv"
+
+
+def local(*args: int) -> datetime:
+    """An instant given as Asia/Shanghai wall-clock time."""
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("ZHAOCUO_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _test_database_url(tmp_path_factory)
+    if make_url(url).get_backend_name() == "postgresql":
+        _reset_postgres(url)
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, public_rate_limit="", scheduler="off")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Monday morning in an ordinary working week.
+    return FrozenClock(local(2026, 11, 23, 10, 0))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, clock: FrozenClock):
+    return create_app(settings=settings, engine=engine, clock=clock)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@dataclass
+class Directory:
+    """Province P over city A (with department A1) and city B (with department B1)."""
+
+    province: int
+    city_a: int
+    dept_a1: int
+    city_b: int
+    dept_b1: int
+    site_a1: str
+    site_b1: str
+    host_a1: str
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def directory(session: Session) -> Directory:
+    def unit(name: str, parent: int | None) -> int:
+        return create_unit(session=session, unit_in=UnitCreate(name=name, parent_id=parent)).id
+
+    province = unit("测试省人民政府办公厅", None)
+    city_a = unit("甲市人民政府办公室", province)
+    dept_a1 = unit("甲市教育局", city_a)
+    city_b = unit("乙市人民政府办公室", province)
+    dept_b1 = unit("乙市教育局", city_b)
+    create_site(
+        session=session,
+        site_in=SiteCreate(
+            site_code="9901000002", name="甲市教育局网站", owner_unit_id=dept_a1,
+            hosts=["jyj.jia.example.gov.cn"],
+        ),
+    )
+    create_site(
+        session=session,
+        site_in=SiteCreate(
+            site_code="99BM000009", name="乙市教育局网站", owner_unit_id=dept_b1,
+            hosts=["jyj.yi.example.gov.cn"],
+        ),
+    )
+    tokens = {}
+    for who, unit_id, role in [
+        ("handler_a1", dept_a1, Role.handler),
+        ("handler_b1", dept_b1, Role.handler),
+        ("supervisor_a", city_a, Role.supervisor),
+        ("supervisor_b", city_b, Role.supervisor),
+        ("admin", province, Role.admin),
+    ]:
+        tokens[who] = issue_token(session=session, unit_id=unit_id, role=role)[1]
+    session.commit()
+    return Directory(
+        province=province, city_a=city_a, dept_a1=dept_a1, city_b=city_b, dept_b1=dept_b1,
+        site_a1="9901000002", site_b1="99BM000009", host_a1="jyj.jia.example.gov.cn",
+        tokens=tokens,
+    )
+
+
+@pytest.fixture
+def admin_token(directory: Directory) -> str:
+    return directory.tokens["admin"]
+
+
+def requires_data() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not DATA_CSV.exists(),
+        reason=f"the real reports CSV is not at {DATA_CSV} (it sits beside the repository in CI)",
+    )
