@@ -32,7 +32,9 @@ class ApiToken(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     role: Role = Field(max_length=20)
     label: str = Field(default="", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
@@ -91,7 +93,9 @@ def require_admin(principal: Principal = Depends(get_principal)) -> Principal:
     return principal
 
 
-def issue_token(*, session: Session, unit_id: int, role: Role, label: str = "") -> tuple[ApiToken, str]:
+def issue_token(
+    *, session: Session, unit_id: int, role: Role, label: str = ""
+) -> tuple[ApiToken, str]:
     """Create a token for a unit; the plain token is returned once and only its hash is kept."""
     from app.directory.service import get_unit
 

@@ -7,12 +7,19 @@ from app.auth import Role, issue_token, list_tokens, revoke_token
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.directory import service as directory
+from app.directory.cli import import_app
 from app.directory.demo import load_demo
 from app.migrate import upgrade_to_head
+from app.stats.cli import notice, sla_report
+from app.workdays.cli import calendar_app
 
 cli = typer.Typer(help="zhaocuo: 我为政府网站找错 service", no_args_is_help=True)
 token_app = typer.Typer(help="Issue and revoke unit tokens.", no_args_is_help=True)
 cli.add_typer(token_app, name="token")
+cli.add_typer(import_app, name="import")
+cli.add_typer(calendar_app, name="calendar")
+cli.command("notice")(notice)
+cli.command("sla-report")(sla_report)
 
 
 @cli.command()
@@ -36,6 +43,18 @@ def serve(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers,
         proxy_headers=True, log_level="info",
     )
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run the scheduled jobs (escalations, webhook delivery, nightly report) until stopped."""
+    import logging
+
+    from app.db import get_engine
+    from app.sla.jobs import run_until_stopped
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    run_until_stopped(engine=get_engine(), settings=get_settings())
 
 
 @cli.command()

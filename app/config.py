@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     working_hours_end: time = time(18, 0)
     webhook_timeout_seconds: float = 10.0
     webhook_retry_hours: float = 24.0
+    # Escalations and webhook delivery (app/sla): retry n waits base·2^(n-1), at most max.
+    webhook_backoff_base_seconds: float = Field(30.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(3600.0, gt=0)
+    # A claimed outbox row is retried by any scheduler once this lease ends (crash recovery);
+    # it must outlast the webhook timeout.
+    outbox_lease_seconds: float = Field(120.0, gt=0)
+    outbox_batch_size: int = Field(100, ge=1)
+    sweep_batch_size: int = Field(500, ge=1)
 
     # Scheduled work: "embedded" runs it inside `zhaocuo serve`, "off" leaves it to
     # a separate `zhaocuo scheduler` process.
@@ -59,6 +67,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ZHAOCUO_DATABASE_URL must be set explicitly in production "
                 "(an absolute SQLite path or a postgresql+psycopg:// URL)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_webhook_call(self) -> "Settings":
+        # A claimed outbox row must still be ours when its webhook call times out.
+        if self.outbox_lease_seconds < 2 * self.webhook_timeout_seconds:
+            raise ValueError(
+                "ZHAOCUO_OUTBOX_LEASE_SECONDS must be at least twice "
+                "ZHAOCUO_WEBHOOK_TIMEOUT_SECONDS"
             )
         return self
 

@@ -16,6 +16,8 @@ from app.errors import install_error_handler
 from app.migrate import current_revision, head_revision
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
+from app.sla.router import router as notifications_router
+from app.stats.router import router as stats_router
 from app.workdays.router import router as calendar_router
 from app.workdays.service import coverage_status
 
@@ -34,10 +36,15 @@ class RateLimiter:
 
 
 def _warn_about_calendar(app: FastAPI) -> None:
-    with session_scope(app.state.engine) as session:
-        settings = app.state.settings
-        today = app.state.clock.now().astimezone(settings.tz).date()
-        status = coverage_status(session, today, warning_days=settings.calendar_warning_days)
+    try:
+        with session_scope(app.state.engine) as session:
+            settings = app.state.settings
+            today = app.state.clock.now().astimezone(settings.tz).date()
+            status = coverage_status(session, today, warning_days=settings.calendar_warning_days)
+    except Exception:
+        # Serve anyway: /readyz says what is wrong (an unmigrated database, say).
+        log.exception("could not check the working-day calendar at startup")
+        return
     if status.warning:
         log.warning(
             "the working-day calendar ends on %s (%d days from now): load the next year's "
@@ -57,7 +64,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         _warn_about_calendar(app)
-        yield
+        # A single-node server runs the scheduled jobs itself (the `make run` default).
+        app.state.scheduled_jobs = None
+        if settings.scheduler == "embedded":
+            from app.sla.jobs import ScheduledJobs
+
+            app.state.scheduled_jobs = ScheduledJobs(
+                engine=engine, settings=settings, clock=app.state.clock
+            )
+            app.state.scheduled_jobs.start()
+        try:
+            yield
+        finally:
+            if app.state.scheduled_jobs is not None:
+                app.state.scheduled_jobs.shutdown()
 
     app = FastAPI(
         title="zhaocuo — 我为政府网站找错",
@@ -81,6 +101,8 @@ def create_app(
     app.include_router(unit_router)
     app.include_router(directory_router)
     app.include_router(calendar_router)
+    app.include_router(notifications_router)
+    app.include_router(stats_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:

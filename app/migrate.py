@@ -11,10 +11,15 @@ from sqlalchemy import Engine
 
 def alembic_config(database_url: str | None = None) -> Config:
     """The project's Alembic configuration, found beside the package or in the working folder."""
-    candidates = [Path(__file__).resolve().parent.parent / "alembic.ini", Path.cwd() / "alembic.ini"]
+    candidates = [
+        Path(__file__).resolve().parent.parent / "alembic.ini",
+        Path.cwd() / "alembic.ini",
+    ]
     ini = next((p for p in candidates if p.exists()), None)
     if ini is None:
-        raise FileNotFoundError("alembic.ini not found beside the app package or in the working folder")
+        raise FileNotFoundError(
+            "alembic.ini not found beside the app package or in the working folder"
+        )
     config = Config(str(ini))
     config.set_main_option("script_location", str(ini.parent / "migrations"))
     if database_url is not None:

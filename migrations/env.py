@@ -12,7 +12,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 
 def render_item(type_, obj, autogen_context):
-    """Render the UTC type as a plain timezone-aware DateTime, so migrations import nothing of ours."""
+    """Render our UTC type as a timezone-aware DateTime: migrations import nothing of ours."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     return False

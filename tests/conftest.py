@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-import app.models  # noqa: F401
+import app.models
 from app.auth import Role, issue_token
 from app.clock import FrozenClock
 from app.config import Settings
@@ -69,13 +69,10 @@ def _empty_tables_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    # DELETE, children first: on tables this small it is far quicker than TRUNCATE.
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -137,14 +134,18 @@ def directory(session: Session) -> Directory:
     create_site(
         session=session,
         site_in=SiteCreate(
-            site_code="9901000002", name="甲市教育局网站", owner_unit_id=dept_a1,
+            site_code="9901000002",
+            name="甲市教育局网站",
+            owner_unit_id=dept_a1,
             hosts=["jyj.jia.example.gov.cn"],
         ),
     )
     create_site(
         session=session,
         site_in=SiteCreate(
-            site_code="99BM000009", name="乙市教育局网站", owner_unit_id=dept_b1,
+            site_code="99BM000009",
+            name="乙市教育局网站",
+            owner_unit_id=dept_b1,
             hosts=["jyj.yi.example.gov.cn"],
         ),
     )
@@ -159,8 +160,14 @@ def directory(session: Session) -> Directory:
         tokens[who] = issue_token(session=session, unit_id=unit_id, role=role)[1]
     session.commit()
     return Directory(
-        province=province, city_a=city_a, dept_a1=dept_a1, city_b=city_b, dept_b1=dept_b1,
-        site_a1="9901000002", site_b1="99BM000009", host_a1="jyj.jia.example.gov.cn",
+        province=province,
+        city_a=city_a,
+        dept_a1=dept_a1,
+        city_b=city_b,
+        dept_b1=dept_b1,
+        site_a1="9901000002",
+        site_b1="99BM000009",
+        host_a1="jyj.jia.example.gov.cn",
         tokens=tokens,
     )
 

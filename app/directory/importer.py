@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.db import utcnow
-from app.directory.models import Site, SiteHost, Unit
+from app.directory.models import Site, SiteHost, SiteStatus, Unit
 from app.directory.service import (
     HOST_PATTERN,
     SITE_CODE_HINT,
@@ -115,17 +116,22 @@ class ImportResult:
 
 def _decode(data: bytes) -> str:
     try:
-        # utf-8-sig: spreadsheet programs put a byte-order mark in front of "CSV UTF-8".
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ImportFailed(
-            f"line {line}: the file is not UTF-8 text; save it as \"CSV UTF-8\""
+            f'line {line}: the file is not UTF-8 text; save it as "CSV UTF-8"'
         ) from exc
 
 
+class _CsvReader(Protocol):
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
+
+
 def _records(
-    reader: "csv._reader", header: list[str], progress: Progress | None
+    reader: _CsvReader, header: list[str], progress: Progress | None
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (first line of the record, fields by column), skipping blank lines."""
     count = 0
@@ -142,8 +148,7 @@ def _records(
             continue
         if len(values) != len(header):
             raise ImportFailed(
-                f"line {line}: expected {len(header)} fields as in the header, "
-                f"found {len(values)}"
+                f"line {line}: expected {len(header)} fields as in the header, found {len(values)}"
             )
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
@@ -201,8 +206,9 @@ def _plain_hosts(line: int, value: str) -> tuple[str, ...]:
             continue
         host = normalise_host(raw)
         if not HOST_PATTERN.fullmatch(host):
-            raise ImportFailed(f"line {line}: {raw.strip()!r} is not a host name such as "
-                               "www.example.gov.cn")
+            raise ImportFailed(
+                f"line {line}: {raw.strip()!r} is not a host name such as www.example.gov.cn"
+            )
         if host not in hosts:
             hosts.append(host)
     return tuple(hosts)
@@ -221,7 +227,9 @@ def _parse_plain(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirecto
         code, owner = record["site_code"], record["owner_unit"]
         _check_site_code(line, code)
         if code in site_lines:
-            raise ImportFailed(f"line {line}: site {code} is already given on line {site_lines[code]}")
+            raise ImportFailed(
+                f"line {line}: site {code} is already given on line {site_lines[code]}"
+            )
         _check_site_name(line, "name", record["name"])
         _check_unit_name(line, "owner_unit", owner)
         row = SiteRow(line, code, record["name"], owner, _plain_hosts(line, record["host"]))
@@ -348,7 +356,8 @@ def _parse_reports(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirec
 
 def parse_directory_csv(text: str, *, progress: Progress | None = None) -> ParsedDirectory:
     """Read a directory CSV (either format) into rows, or raise ImportFailed at the bad line."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Spreadsheet programs put a byte-order mark in front of "CSV UTF-8".
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header: list[str] | None = None
     for values in reader:
         if any(value.strip() for value in values):
@@ -370,15 +379,25 @@ def read_directory_file(path: Path, *, progress: Progress | None = None) -> Pars
 
 
 def _find_cycle(parents: list[ParentRow], parent_of: dict[str, str | None]) -> ParentRow | None:
-    """The first placement (in file order) that puts a unit under itself, if any."""
+    """A placement that closes a loop of units supervising each other, if there is one.
+
+    Of the placements forming the loop, the one furthest down the file is returned: it is
+    the row that made the earlier ones wrong.
+    """
+    placement_of = {placement.unit: placement for placement in parents}
     for placement in parents:
-        seen = {placement.unit}
+        path = [placement.unit]
         current = parent_of.get(placement.unit)
-        while current is not None:
-            if current in seen:
-                return placement
-            seen.add(current)
+        while current is not None and current not in path:
+            path.append(current)
             current = parent_of.get(current)
+        if current is not None:
+            loop = path[path.index(current) :]
+            return max(
+                (placement_of[unit] for unit in loop if unit in placement_of),
+                key=lambda p: p.line,
+                default=placement,
+            )
     return None
 
 
@@ -411,8 +430,8 @@ def apply_directory(*, session: Session, parsed: ParsedDirectory) -> ImportResul
     """Create the units and sites that are missing and update those that changed; only flush."""
     result = ImportResult(format=parsed.format, rows_read=parsed.rows_read, skipped=parsed.skipped)
     # The whole directory is a few thousand rows: reading it once beats a query per row.
-    units = {unit.name: unit for unit in session.exec(select(Unit)).all()}
-    sites = {site.site_code: site for site in session.exec(select(Site)).all()}
+    units = _units_by_name(session)
+    sites = _sites_by_code(session)
     site_hosts = {site_host.host: site_host for site_host in session.exec(select(SiteHost)).all()}
     name_of_unit = {unit.id: name for name, unit in units.items()}
     code_of_site = {site.id: code for code, site in sites.items()}
@@ -438,6 +457,14 @@ def apply_directory(*, session: Session, parsed: ParsedDirectory) -> ImportResul
     return result
 
 
+def _units_by_name(session: Session) -> dict[str, Unit]:
+    return {unit.name: unit for unit in session.exec(select(Unit)).all()}
+
+
+def _sites_by_code(session: Session) -> dict[str, Site]:
+    return {site.site_code: site for site in session.exec(select(Site)).all()}
+
+
 def _write(
     session: Session,
     parsed: ParsedDirectory,
@@ -448,33 +475,48 @@ def _write(
     result: ImportResult,
 ) -> None:
     now = utcnow()
-    new_units = [Unit(name=name) for name in parsed.units if name not in units]
-    session.add_all(new_units)
-    session.flush()
-    units.update((unit.name, unit) for unit in new_units)
-    result.units_created = len(new_units)
+    # New rows go in as bulk INSERTs and are read back: adding ORM objects would insert them
+    # one statement per row on SQLite, to fetch each generated id.
+    new_unit_names = [name for name in parsed.units if name not in units]
+    if new_unit_names:
+        session.execute(
+            insert(Unit),
+            [{"name": name, "created_at": now, "updated_at": now} for name in new_unit_names],
+        )
+        units = _units_by_name(session)
+    result.units_created = len(new_unit_names)
 
+    created_unit_names = set(new_unit_names)
     for placement in parsed.parents:
         unit, parent_id = units[placement.unit], units[placement.parent].id
         if unit.parent_id != parent_id:
             unit.parent_id = parent_id
             unit.updated_at = now
-            result.units_updated += 1
+            if placement.unit not in created_unit_names:
+                result.units_updated += 1
 
     changed_sites: set[str] = set()
-    new_sites: list[Site] = []
+    new_sites: list[dict] = []
     for row in parsed.sites:
         owner_id = units[row.owner_unit].id
         site = sites.get(row.site_code)
         if site is None:
-            site = Site(site_code=row.site_code, name=row.name, owner_unit_id=owner_id)
-            new_sites.append(site)
-            sites[row.site_code] = site
+            new_sites.append(
+                {
+                    "site_code": row.site_code,
+                    "name": row.name,
+                    "owner_unit_id": owner_id,
+                    "status": SiteStatus.active,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         elif site.name != row.name or site.owner_unit_id != owner_id:
             site.name, site.owner_unit_id = row.name, owner_id
             changed_sites.add(row.site_code)
-    session.add_all(new_sites)
-    session.flush()
+    if new_sites:
+        session.execute(insert(Site), new_sites)
+        sites = _sites_by_code(session)
     result.sites_created = len(new_sites)
 
     code_of_site = {site.id: code for code, site in sites.items()}
@@ -485,17 +527,19 @@ def _write(
             changed_sites.add(holder)
             if host not in desired_hosts:
                 session.delete(site_host)
+    new_hosts: list[dict] = []
     for host, code in desired_hosts.items():
         site_host = site_hosts.get(host)
         if site_host is None:
-            session.add(SiteHost(host=host, site_id=sites[code].id))
+            new_hosts.append({"host": host, "site_id": sites[code].id})
             changed_sites.add(code)
         elif site_host.site_id != sites[code].id:
             site_host.site_id = sites[code].id
             changed_sites.add(code)
+    if new_hosts:
+        session.execute(insert(SiteHost), new_hosts)
 
-    created_codes = {site.site_code for site in new_sites}
-    updated = changed_sites - created_codes
+    updated = changed_sites - {row["site_code"] for row in new_sites}
     for code in updated:
         sites[code].updated_at = now
     result.sites_updated = len(updated)

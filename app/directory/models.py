@@ -22,8 +22,12 @@ class Unit(UnitBase, table=True):
     name: str = Field(max_length=200, unique=True)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     webhook_secret: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
 
 
 class UnitCreate(UnitBase):
@@ -60,8 +64,12 @@ class Site(SiteBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_code: str = Field(max_length=20, unique=True)
     owner_unit_id: int = Field(foreign_key="unit.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
 
 
 class SiteHost(SQLModel, table=True):

@@ -3,7 +3,16 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from sqlmodel import Session, SQLModel
 
-from app.auth import ApiToken, Principal, Role, get_principal, issue_token, list_tokens, require_admin, revoke_token
+from app.auth import (
+    ApiToken,
+    Principal,
+    Role,
+    get_principal,
+    issue_token,
+    list_tokens,
+    require_admin,
+    revoke_token,
+)
 from app.db import get_session
 from app.deps import get_now
 from app.directory import service

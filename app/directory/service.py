@@ -124,9 +124,9 @@ def update_unit(*, session: Session, unit_id: int, unit_in: UnitUpdate) -> Unit:
     """Change a unit's name, parent, contact or webhook."""
     unit = get_unit(session=session, unit_id=unit_id)
     changes = unit_in.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] != unit.name:
-        if get_unit_by_name(session=session, name=changes["name"]) is not None:
-            raise Conflict(f"a unit named {changes['name']!r} already exists")
+    renamed = "name" in changes and changes["name"] != unit.name
+    if renamed and get_unit_by_name(session=session, name=changes["name"]) is not None:
+        raise Conflict(f"a unit named {changes['name']!r} already exists")
     if "parent_id" in changes:
         _check_parent(session=session, unit_id=unit.id, parent_id=changes["parent_id"])
     for key, value in changes.items():
@@ -170,7 +170,9 @@ def site_hosts(*, session: Session, site_id: int) -> list[str]:
 
 
 def to_public(*, session: Session, site: Site) -> SitePublic:
-    return SitePublic.model_validate(site, update={"hosts": site_hosts(session=session, site_id=site.id)})
+    return SitePublic.model_validate(
+        site, update={"hosts": site_hosts(session=session, site_id=site.id)}
+    )
 
 
 def get_site(*, session: Session, site_id: int) -> Site:
@@ -243,5 +245,3 @@ def find_site_for(*, session: Session, site_code: str | None, page_url: str) -> 
         .order_by(col(SiteHost.host) != literal(host))
     )
     return session.exec(query).first()
-
-

@@ -113,12 +113,14 @@ class Report(SQLModel, table=True):
 
     # The next escalation rung and when it comes due; NULL when none is pending.
     next_rung: str | None = Field(default=None, max_length=30)
-    next_rung_at: datetime | None = Field(
-        default=None, sa_column=Column(UtcDateTime(), index=True)
-    )
+    next_rung_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), index=True))
 
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
 
 
 class EventKind(StrEnum):

@@ -18,7 +18,9 @@ def rate_limited(request: Request) -> None:
         raise TooManyRequests("too many reports from your address; please try again in a minute")
 
 
-@router.post("", status_code=201, response_model=ReportReceipt, dependencies=[Depends(rate_limited)])
+@router.post(
+    "", status_code=201, response_model=ReportReceipt, dependencies=[Depends(rate_limited)]
+)
 def submit_report(
     report_in: ReportCreate,
     session: Session = Depends(get_session),
@@ -37,6 +39,7 @@ def submit_report(
         received_at=report.received_at,
         first_reply_due_at=report.first_reply_due_at,
         resolution_due_at=report.resolution_due_at,
+        deadlines_provisional=report.deadlines_provisional,
     )
 
 

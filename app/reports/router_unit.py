@@ -79,10 +79,18 @@ def reply(
     principal: Principal = Depends(get_principal),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
+    calendar: WorkCalendar = Depends(get_work_calendar),
+    settings: Settings = Depends(get_app_settings),
 ) -> ReportDetail:
     """Give the first reply (首次答复)."""
     report = service.reply(
-        session=session, principal=principal, report_id=report_id, reply_in=reply_in, now=now
+        session=session,
+        principal=principal,
+        report_id=report_id,
+        reply_in=reply_in,
+        now=now,
+        calendar=calendar,
+        settings=settings,
     )
     return _detail(session, report)
 

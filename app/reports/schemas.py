@@ -35,8 +35,10 @@ def _normalise_phone(value: str | None) -> str | None:
 class ReportCreate(SQLModel):
     site_code: str | None = Field(default=None, description="网站标识码, from the site's footer")
     page_url: str = Field(max_length=2000, description="the page with the error")
-    category: Category = Field(description="0 内容无法访问 · 1 信息不更新 · 2 内容不准确 · "
-                               "3 咨询留言不回复 · 4 错别字 · 5 虚假伪造内容 · 6 其他 · 10 办事服务问题")
+    category: Category = Field(
+        description="0 内容无法访问 · 1 信息不更新 · 2 内容不准确 · "
+        "3 咨询留言不回复 · 4 错别字 · 5 虚假伪造内容 · 6 其他 · 10 办事服务问题"
+    )
     description: str = Field(description="what is wrong, 5 to 2000 characters")
     name: str | None = Field(default=None, max_length=50)
     phone: str | None = None
@@ -62,9 +64,7 @@ class ReportCreate(SQLModel):
     def _description(cls, value: str) -> str:
         value = value.strip()
         if not 5 <= len(value) <= 2000:
-            raise ValueError(
-                f"describe the error in 5 to 2000 characters (you wrote {len(value)})"
-            )
+            raise ValueError(f"describe the error in 5 to 2000 characters (you wrote {len(value)})")
         return value
 
     @field_validator("name")
@@ -87,6 +87,9 @@ class ReportReceipt(SQLModel):
     received_at: datetime
     first_reply_due_at: datetime | None
     resolution_due_at: datetime | None
+    deadlines_provisional: bool = Field(
+        description="the due dates lie past the official calendar and follow the weekend rule"
+    )
 
 
 class TimelineEntry(SQLModel):

@@ -11,7 +11,7 @@ from app.auth import Principal, Role
 from app.config import Settings
 from app.directory import service as directory
 from app.directory.models import Site, Unit
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.reports.models import (
     CATEGORY_LABELS,
     PUBLIC_EVENT_KINDS,
@@ -41,6 +41,8 @@ from app.sla.deadlines import (
     paused_workdays_between,
     start_of_local_day,
 )
+from app.sla.escalation import clear_next_rung, plan_next_rung
+from app.sla.notify import notify_new_report
 from app.workdays.calendar import WorkCalendar
 
 # Crockford-style alphabet without 0/O, 1/I/L: codes are read out over the phone.
@@ -92,6 +94,7 @@ def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Setting
     report.first_reply_due_at = deadlines.first_reply_due_at
     report.resolution_due_at = deadlines.resolution_due_at
     report.deadlines_provisional = deadlines.provisional
+    plan_next_rung(report=report, calendar=calendar, settings=settings)
 
 
 def _start_clock(
@@ -158,6 +161,10 @@ def submit(
         at=now,
         data={"owner_unit_id": report.owner_unit_id, "site_id": report.site_id},
     )
+    if report.owner_unit_id is not None:
+        notify_new_report(
+            session=session, report=report, now=now, calendar=calendar, settings=settings
+        )
     session.flush()
     return report
 
@@ -319,9 +326,7 @@ def _mark_responded(report: Report, now: datetime) -> None:
         report.first_responded_at = now
 
 
-def _close(
-    *, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings
-) -> None:
+def _close(*, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings) -> None:
     if report.status == ReportStatus.awaiting_citizen:
         report.paused_workdays += paused_workdays_between(
             calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
@@ -337,12 +342,20 @@ def _close(
         tz=settings.tz,
         paused_workdays=report.paused_workdays,
     )
+    plan_next_rung(report=report, calendar=calendar, settings=settings)
 
 
 def reply(
-    *, session: Session, principal: Principal, report_id: int, reply_in: ReplyIn, now: datetime
+    *,
+    session: Session,
+    principal: Principal,
+    report_id: int,
+    reply_in: ReplyIn,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
 ) -> Report:
-    """Give the first reply, which the citizen sees."""
+    """Give the first reply, which the citizen sees; the reminder and 催办 no longer apply."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_owner(principal=principal, report=report)
     _require_status(report, (ReportStatus.assigned,), "reply to")
@@ -350,6 +363,7 @@ def reply(
     report.first_reply = reply_in.answer
     report.first_replied_at = now
     _mark_responded(report, now)
+    plan_next_rung(report=report, calendar=calendar, settings=settings)
     record_event(
         session=session,
         report=report,
@@ -440,6 +454,7 @@ def request_info(
     report.status_before_pause = report.status
     report.status = ReportStatus.awaiting_citizen
     report.paused_at = now
+    clear_next_rung(report=report)
     record_event(
         session=session,
         report=report,
@@ -471,18 +486,16 @@ def transfer(
         raise Conflict("the report is already with this unit")
     if principal.role == Role.handler:
         _require_owner(principal=principal, report=report)
-    elif principal.role == Role.supervisor and not directory.is_within(
-        session=session, unit_id=target.id, root_unit_id=principal.unit_id
-    ):
+    elif principal.role == Role.supervisor:
         # A supervisor's own unit's reports may go anywhere, like a handler's.
-        if report.owner_unit_id != principal.unit_id:
+        outside = not directory.is_within(
+            session=session, unit_id=target.id, root_unit_id=principal.unit_id
+        )
+        if outside and report.owner_unit_id != principal.unit_id:
             raise Forbidden("a supervisor transfers only to units within its own subtree")
     from_unit_id = report.owner_unit_id
-    if report.status == ReportStatus.awaiting_citizen:
-        report.paused_workdays += paused_workdays_between(
-            calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
-        )
     _mark_responded(report, now)
+    # The receiving unit's clocks start afresh, so an open pause simply ends here.
     _start_clock(report=report, unit_id=target.id, now=now, calendar=calendar, settings=settings)
     record_event(
         session=session,
@@ -493,6 +506,7 @@ def transfer(
         at=now,
         data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "note": transfer_in.note},
     )
+    notify_new_report(session=session, report=report, now=now, calendar=calendar, settings=settings)
     _touch(session=session, report=report, now=now)
     return report
 
@@ -511,7 +525,7 @@ def route(
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_status(report, (ReportStatus.unrouted,), "route")
     if (route_in.site_id is None) == (route_in.unit_id is None):
-        raise Conflict("give either site_id or unit_id")
+        raise Unprocessable("give either site_id or unit_id")
     if route_in.site_id is not None:
         site = directory.get_site(session=session, site_id=route_in.site_id)
         report.site_id = site.id
@@ -529,6 +543,7 @@ def route(
         at=now,
         data={"to_unit_id": unit_id, "site_id": report.site_id},
     )
+    notify_new_report(session=session, report=report, now=now, calendar=calendar, settings=settings)
     _touch(session=session, report=report, now=now)
     return report
 

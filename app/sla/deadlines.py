@@ -50,7 +50,11 @@ def compute_deadlines(
 
 
 def handling_workdays(
-    *, calendar: WorkCalendar, received_at: datetime, closed_at: datetime, tz: ZoneInfo,
+    *,
+    calendar: WorkCalendar,
+    received_at: datetime,
+    closed_at: datetime,
+    tz: ZoneInfo,
     paused_workdays: int = 0,
 ) -> int:
     """Working days in (receipt date, closing date], less the working days paused."""

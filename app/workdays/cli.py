@@ -83,7 +83,12 @@ def load(
     try:
         with session_scope() as session:
             result = load_year(
-                session=session, year=year, notice=notice, now=Clock().now(), actor=_operator()
+                session=session,
+                year=year,
+                notice=notice,
+                now=Clock().now(),
+                actor=_operator(),
+                settings=get_settings(),
             )
     except AppError as exc:
         _fail(exc.message)
@@ -102,11 +107,12 @@ def show(year: Annotated[int, typer.Argument(min=1, max=9999, help="e.g. 2027")]
     with session_scope() as session:
         described = describe_year(session=session, year=year)
         coverage = coverage_status(session, today, warning_days=settings.calendar_warning_days)
-    basis = {
-        "loaded": f"official, loaded by {described.loaded_by} on {described.loaded_at:%Y-%m-%d}",
-        "package": "official, from the chinesecalendar package",
-        "weekend_rule": "NOT official: no notice loaded, Monday to Friday are working days",
-    }[described.basis]
+    if described.basis == "loaded":
+        basis = f"official, loaded by {described.loaded_by} on {described.loaded_at:%Y-%m-%d}"
+    elif described.basis == "package":
+        basis = "official, from the chinesecalendar package"
+    else:
+        basis = "NOT official: no notice loaded, Monday to Friday are working days"
     typer.echo(f"{year}: {basis}; {described.working_days} working days")
     if described.source:
         typer.echo(f"source: {described.source}")

@@ -56,9 +56,15 @@ def put_year(
     principal: Principal = Depends(require_admin),
     now: datetime = Depends(get_now),
     session: Session = Depends(get_session),
+    settings: Settings = Depends(get_app_settings),
 ) -> CalendarLoadResult:
     """Load a year from the State Council notice (admin); open reports' deadlines follow it."""
     result = service.load_year(
-        session=session, year=year, notice=notice, now=now, actor=principal.actor
+        session=session,
+        year=year,
+        notice=notice,
+        now=now,
+        actor=principal.actor,
+        settings=settings,
     )
     return CalendarLoadResult(**asdict(result))

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.errors import Conflict, Unprocessable
 from app.workdays.models import CalendarDay, CalendarYear
 from app.workdays.schemas import CalendarNotice, CalendarYearPublic, HolidayPeriod, MakeupWorkday
@@ -146,7 +146,13 @@ def notice_days(notice: CalendarNotice) -> dict[date, tuple[bool, str]]:
 
 
 def load_year(
-    *, session: Session, year: int, notice: CalendarNotice, now: datetime, actor: str
+    *,
+    session: Session,
+    year: int,
+    notice: CalendarNotice,
+    now: datetime,
+    actor: str,
+    settings: Settings,
 ) -> LoadResult:
     """Replace a year's official days with a notice's, then recompute open reports' deadlines."""
     package = packaged_calendar_days()
@@ -195,7 +201,9 @@ def load_year(
     # Imported here: the reports domain depends on this one, not the other way round.
     from app.reports.deadlines import recompute_open_deadlines
 
-    moved = recompute_open_deadlines(session=session, calendar=get_calendar(session), now=now)
+    moved = recompute_open_deadlines(
+        session=session, calendar=get_calendar(session), now=now, settings=settings
+    )
     makeup_count = sum(1 for is_workday, _ in days.values() if is_workday)
     result = LoadResult(
         year=year,

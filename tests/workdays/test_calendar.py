@@ -156,6 +156,28 @@ def test_refuses_official_days_outside_the_covered_span():
         )
 
 
+def test_a_holiday_on_the_last_covered_day_is_skipped_counting_back_into_coverage():
+    # 2027-12-31 is a Friday: one working day before Monday 2028-01-03 is Thursday 12-30.
+    calendar = WorkCalendar(
+        holidays=[date(2027, 12, 31)], makeup_workdays=[], covered_until=date(2027, 12, 31)
+    )
+    assert calendar.add_workdays(date(2028, 1, 3), -1) == date(2027, 12, 30)
+    assert calendar.add_workdays(date(2027, 12, 30), 1) == date(2028, 1, 3)
+    assert calendar.workdays_between(date(2027, 12, 30), date(2028, 1, 3)) == 1
+
+
+def test_a_holiday_on_the_first_covered_day_is_skipped_counting_into_coverage():
+    # 2027-01-04 is a Monday; the Friday before it has no official data.
+    calendar = WorkCalendar(
+        holidays=[date(2027, 1, 4)],
+        makeup_workdays=[],
+        covered_until=date(2027, 12, 31),
+        covered_from=date(2027, 1, 4),
+    )
+    assert calendar.add_workdays(date(2027, 1, 1), 1) == date(2027, 1, 5)
+    assert calendar.add_workdays(date(2027, 1, 5), -1) == date(2027, 1, 1)
+
+
 def test_without_covered_from_everything_up_to_covered_until_is_official():
     calendar = WorkCalendar(holidays=[], makeup_workdays=[], covered_until=date(2027, 12, 31))
     assert calendar.is_official(date(1900, 1, 1))
@@ -205,27 +227,25 @@ def calendars(draw):
     return calendar, is_workday, first, covered_until
 
 
+# Query dates near either end of the covered span, where the table meets the weekend rule.
+near_an_end = st.tuples(st.booleans(), st.integers(min_value=-90, max_value=90))
+
+
 @settings(max_examples=500, deadline=None)
-@given(
-    case=calendars(),
-    offset=st.integers(min_value=-90, max_value=150),
-    n=st.integers(min_value=-120, max_value=120),
-)
-def test_add_workdays_matches_oracle_on_random_calendars(case, offset, n):
-    calendar, is_workday, first, _ = case
-    d = first + timedelta(days=offset)
+@given(case=calendars(), where=near_an_end, n=st.integers(min_value=-120, max_value=120))
+def test_add_workdays_matches_oracle_on_random_calendars(case, where, n):
+    calendar, is_workday, first, last = case
+    from_end, offset = where
+    d = (last if from_end else first) + timedelta(days=offset)
     assert calendar.add_workdays(d, n) == oracle_add(is_workday, d, n)
 
 
 @settings(max_examples=500, deadline=None)
-@given(
-    case=calendars(),
-    offset=st.integers(min_value=-90, max_value=150),
-    length=st.integers(min_value=-10, max_value=200),
-)
-def test_workdays_between_and_is_workday_match_oracle_on_random_calendars(case, offset, length):
-    calendar, is_workday, first, _ = case
-    start = first + timedelta(days=offset)
+@given(case=calendars(), where=near_an_end, length=st.integers(min_value=-10, max_value=200))
+def test_workdays_between_and_is_workday_match_oracle_on_random_calendars(case, where, length):
+    calendar, is_workday, first, last = case
+    from_end, offset = where
+    start = (last if from_end else first) + timedelta(days=offset)
     end = start + timedelta(days=length)
     assert calendar.workdays_between(start, end) == oracle_between(is_workday, start, end)
     assert calendar.is_workday(start) == is_workday(start)

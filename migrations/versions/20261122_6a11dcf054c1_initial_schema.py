@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f8c87a37abb3
+Revision ID: 6a11dcf054c1
 Revises: 
-Create Date: 2026-11-22 14:47:58.022533
+Create Date: 2026-11-22 14:55:25.470541
 
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = 'f8c87a37abb3'
+revision: str = '6a11dcf054c1'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -27,6 +27,13 @@ def upgrade() -> None:
     sa.Column('loaded_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_year'))
+    )
+    op.create_table('sla_report_run',
+    sa.Column('report_date', sa.Date(), nullable=False),
+    sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('produced_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('report_date', name=op.f('pk_sla_report_run'))
     )
     op.create_table('unit',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -90,6 +97,25 @@ def upgrade() -> None:
     with op.batch_alter_table('site', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_site_owner_unit_id'), ['owner_unit_id'], unique=False)
 
+    op.create_table('sla_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_date', sa.Date(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('open_reports', sa.Integer(), nullable=False),
+    sa.Column('due_today', sa.Integer(), nullable=False),
+    sa.Column('overdue_first_replies', sa.Integer(), nullable=False),
+    sa.Column('overdue_resolutions', sa.Integer(), nullable=False),
+    sa.Column('reminders', sa.Integer(), nullable=False),
+    sa.Column('urges', sa.Integer(), nullable=False),
+    sa.Column('supervisions', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['report_date'], ['sla_report_run.report_date'], name=op.f('fk_sla_report_report_date_sla_report_run')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_sla_report_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_report')),
+    sa.UniqueConstraint('report_date', 'unit_id', name=op.f('uq_sla_report_report_date'))
+    )
+    with op.batch_alter_table('sla_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sla_report_unit_id'), ['unit_id'], unique=False)
+
     op.create_table('report',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tracking_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -144,6 +170,46 @@ def upgrade() -> None:
     with op.batch_alter_table('site_host', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_site_host_site_id'), ['site_id'], unique=False)
 
+    op.create_table('escalation_rung',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('clock', sa.Integer(), nullable=False),
+    sa.Column('rung', sa.Enum('reminder', 'urge', 'supervise', name='rung'), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('fired_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('target_unit_ids', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_escalation_rung_report_id_report')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_rung')),
+    sa.UniqueConstraint('report_id', 'clock', 'rung', name='uq_escalation_rung_report_clock_rung')
+    )
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('new_report', 'reminder', 'urge', 'supervise', 'nightly_report', name='notificationkind'), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('first_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_notification_report_id_report')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_notification_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('key', name=op.f('uq_notification_key'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_report_id'), ['report_id'], unique=False)
+        batch_op.create_index('ix_notification_unit_id_id', ['unit_id', 'id'], unique=False)
+
     op.create_table('report_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -168,6 +234,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_event_report_id'))
 
     op.drop_table('report_event')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_unit_id_id')
+        batch_op.drop_index(batch_op.f('ix_notification_report_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_next_attempt_at'))
+
+    op.drop_table('notification')
+    op.drop_table('escalation_rung')
     with op.batch_alter_table('site_host', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_site_host_site_id'))
 
@@ -179,6 +252,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_next_rung_at'))
 
     op.drop_table('report')
+    with op.batch_alter_table('sla_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sla_report_unit_id'))
+
+    op.drop_table('sla_report')
     with op.batch_alter_table('site', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_site_owner_unit_id'))
 
@@ -195,5 +272,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_unit_parent_id'))
 
     op.drop_table('unit')
+    op.drop_table('sla_report_run')
     op.drop_table('calendar_year')
     # ### end Alembic commands ###

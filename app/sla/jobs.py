@@ -1,0 +1,222 @@
+"""Scheduled work: the escalation sweep, outbox delivery and the nightly SLA report.
+
+They run in one `zhaocuo scheduler` process, or inside a single-node server when
+ZHAOCUO_SCHEDULER=embedded. On PostgreSQL a session advisory lock, held on a dedicated
+connection, makes one scheduler the leader and the others wait; correctness does not depend on
+it (rungs are unique rows, outbox rows are claimed atomically), it only saves duplicate work.
+"""
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Connection, Engine, text
+
+from app.clock import Clock
+from app.config import Settings
+from app.sla.escalation import SweepResult, sweep
+from app.sla.notify import DeliveryResult, deliver_due
+from app.stats.jobs import run_nightly_report
+
+log = logging.getLogger(__name__)
+
+# pg_try_advisory_lock key shared by every zhaocuo scheduler on a database ("zhaocuo" in ASCII).
+LEADER_LOCK_KEY = int.from_bytes(b"zhaocuo", "big")
+SWEEP_JOB_ID = "escalation_sweep"
+DELIVERY_JOB_ID = "outbox_delivery"
+NIGHTLY_JOB_ID = "nightly_sla_report"
+
+
+class Leadership:
+    """Whether this process is the scheduler that runs the jobs; always so on SQLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+
+    @property
+    def uses_lock(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+    def is_leader(self) -> bool:
+        """Hold or take the advisory lock; False while another scheduler holds it."""
+        if not self.uses_lock:
+            # One node on SQLite; two schedulers there are still correct, only redundant.
+            return True
+        with self._lock:
+            if self._connection is not None:
+                try:
+                    self._connection.execute(text("SELECT 1"))
+                    return True
+                except Exception:
+                    # The lock died with its connection; someone else may hold it now.
+                    log.warning("scheduler lost the leader lock's connection", exc_info=True)
+                    self._close()
+            # AUTOCOMMIT: the lock belongs to the session, and the connection must not sit
+            # idle inside a transaction for as long as this process leads.
+            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                acquired = connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}
+                ).scalar_one()
+            except Exception:
+                connection.close()
+                raise
+            if not acquired:
+                connection.close()
+                return False
+            self._connection = connection
+            log.info("this scheduler is now the leader")
+            return True
+
+    def release(self) -> None:
+        """Give up leadership, so that another scheduler takes over at once."""
+        with self._lock:
+            if self._connection is None:
+                return
+            try:
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK_KEY}
+                )
+            except Exception:
+                log.warning("could not release the leader lock; closing its connection")
+            self._close()
+
+    def _close(self) -> None:
+        try:
+            if self._connection is not None:
+                # The connection carries a session lock: never hand it back to the pool.
+                self._connection.invalidate()
+                self._connection.close()
+        finally:
+            self._connection = None
+
+
+def run_sweep(
+    *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
+) -> SweepResult | None:
+    """The escalation sweep, if this scheduler leads."""
+    if not leadership.is_leader():
+        return None
+    result = sweep(engine=engine, now=clock.now(), settings=settings)
+    if result.reports:
+        log.info(
+            "escalation sweep: %d reports, %d rungs fired, %d skipped, %d notifications, "
+            "%d reports failed",
+            result.reports,
+            result.fired,
+            result.skipped,
+            result.notifications,
+            len(result.failed_report_ids),
+        )
+    return result
+
+
+def run_delivery(
+    *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
+) -> DeliveryResult | None:
+    """Push due outbox rows to webhooks, if this scheduler leads."""
+    if not leadership.is_leader():
+        return None
+    result = deliver_due(engine=engine, now=clock.now(), settings=settings)
+    if result.claimed:
+        log.info(
+            "outbox delivery: %d delivered, %d to retry, %d failed",
+            result.delivered,
+            result.retrying,
+            result.failed,
+        )
+    return result
+
+
+def run_nightly(
+    *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
+) -> bool:
+    """The nightly SLA report, with every night missed since the last one; True if it ran."""
+    if not leadership.is_leader():
+        return False
+    run_nightly_report(engine=engine, now=clock.now(), settings=settings)
+    return True
+
+
+class ScheduledJobs:
+    """The APScheduler jobs of one process, with its leadership."""
+
+    def __init__(self, *, engine: Engine, settings: Settings, clock: Clock | None = None) -> None:
+        self.leadership = Leadership(engine)
+        clock = clock or Clock()
+        arguments = {
+            "engine": engine,
+            "clock": clock,
+            "settings": settings,
+            "leadership": self.leadership,
+        }
+        self.scheduler = BackgroundScheduler(
+            timezone=settings.tz,
+            # A job still running when its next turn comes is not started twice; turns missed
+            # while the process was busy or down collapse into one.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        started = datetime.now(settings.tz)
+        # The first sweep runs at start-up: it fires every rung that came due while down.
+        self.scheduler.add_job(
+            run_sweep,
+            IntervalTrigger(seconds=settings.sweep_interval_seconds, timezone=settings.tz),
+            id=SWEEP_JOB_ID,
+            kwargs=arguments,
+            next_run_time=started,
+        )
+        self.scheduler.add_job(
+            run_delivery,
+            IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=settings.tz),
+            id=DELIVERY_JOB_ID,
+            kwargs=arguments,
+            next_run_time=started,
+        )
+        self.scheduler.add_job(
+            run_nightly,
+            CronTrigger(
+                hour=settings.nightly_report_time.hour,
+                minute=settings.nightly_report_time.minute,
+                timezone=settings.tz,
+            ),
+            id=NIGHTLY_JOB_ID,
+            kwargs=arguments,
+            # At start-up too: nights missed while the service was down are produced at once.
+            next_run_time=started,
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+        log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
+
+    def shutdown(self) -> None:
+        """Let running jobs finish, then give up leadership."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.leadership.release()
+        log.info("scheduler stopped")
+
+
+def run_until_stopped(*, engine: Engine, settings: Settings) -> None:
+    """Run the jobs in the foreground until SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("scheduler received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    jobs = ScheduledJobs(engine=engine, settings=settings)
+    jobs.start()
+    try:
+        stop.wait()
+    finally:
+        jobs.shutdown()

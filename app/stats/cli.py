@@ -1,0 +1,114 @@
+"""`zhaocuo notice` and `zhaocuo sla-report`: the operators' way to the same reports."""
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from app.clock import Clock
+from app.config import get_settings
+from app.db import get_engine, session_scope
+from app.directory import service as directory
+from app.directory.models import Unit
+from app.errors import AppError
+from app.sla.deadlines import local_date
+from app.stats import jobs, service
+from app.stats.notice import NoticeFormat, render_notice
+
+TEXT_FORMATS = (NoticeFormat.md, NoticeFormat.json)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _find_unit(session, unit: str) -> Unit:
+    found = (
+        directory.get_unit(session=session, unit_id=int(unit))
+        if unit.isdigit()
+        else directory.get_unit_by_name(session=session, name=unit)
+    )
+    if found is None:
+        _fail(f"no unit named {unit!r}")
+    return found
+
+
+def notice(
+    period: Annotated[str, typer.Argument(help="2026-04, 2026-Q3, 2026 or 2026-04-01..2026-04-30")],
+    format: Annotated[NoticeFormat, typer.Option("--format", help="md, csv, xlsx or json")] = (
+        NoticeFormat.md
+    ),
+    unit: Annotated[
+        str | None, typer.Option(help="unit id or exact name whose subtree to cover; default all")
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(help="cut-off, local time (2026-05-06 or 2026-05-06T10:00:00); default now"),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="file to write; default stdout for md/json"),
+    ] = None,
+) -> None:
+    """Draft the notice (通报) of a period: overall figures, shortfalls, the annex per unit."""
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            scope = _find_unit(session, unit) if unit else None
+            stats = service.statistics(
+                session=session,
+                period=service.parse_period_or_422(period),
+                as_of=service.cutoff(as_of=as_of, now=Clock().now(), settings=settings),
+                scope=scope,
+                settings=settings,
+                with_rankings=False,
+            )
+    except AppError as exc:
+        _fail(exc.message)
+    rendered = render_notice(stats, format)
+    if output is None and format in TEXT_FORMATS:
+        sys.stdout.buffer.write(rendered.content)
+        sys.stdout.flush()
+        return
+    path = output or Path(rendered.filename)
+    path.write_bytes(rendered.content)
+    typer.echo(f"notice written to {path}")
+
+
+def sla_report(
+    report_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="the day to report on (a day already over); default every missing day",
+        ),
+    ] = None,
+) -> None:
+    """Produce the nightly SLA report by hand: one day, or every missing day up to yesterday."""
+    settings = get_settings()
+    engine = get_engine()
+    now = Clock().now()
+    if report_date is None:
+        with session_scope(engine) as session:
+            pending = jobs.pending_report_dates(session=session, now=now, settings=settings)
+        jobs.run_nightly_report(engine=engine, now=now, settings=settings)
+        typer.echo(f"{len(pending)} day(s) were missing; reports are in {settings.sla_report_dir}")
+        return
+    day = report_date.date()
+    if day >= local_date(now, settings.tz):
+        _fail(f"{day.isoformat()} is not over yet: a day is reported on once it has ended")
+    if jobs.produce_day(engine=engine, report_date=day, now=now, settings=settings):
+        typer.echo(f"SLA report for {day.isoformat()} produced in {settings.sla_report_dir}")
+        return
+    # Already stored: the figures stay as they were; the files are written again from them.
+    with session_scope(engine) as session:
+        report = service.sla_report(session=session, report_date=day, scope=None, settings=settings)
+    jobs.write_sla_files(report=report, directory=Path(settings.sla_report_dir))
+    typer.echo(
+        f"SLA report for {day.isoformat()} already existed; its files were written again "
+        f"in {settings.sla_report_dir}"
+    )

@@ -1,0 +1,125 @@
+"""The nightly SLA report: one per local day, stored, written as files, queued for supervisors."""
+
+import logging
+import os
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.db import session_scope
+from app.sla import notify
+from app.sla.deadlines import local_date
+from app.stats import queries, service
+from app.stats.exports import SlaFormat, render_sla_report
+from app.stats.models import SlaReportRun
+from app.stats.schemas import SlaReportOut
+
+log = logging.getLogger("zhaocuo.stats")
+
+# The outbox's kind for the nightly report (app.sla.models.NotificationKind.nightly_report).
+SLA_NOTIFICATION_KIND = "nightly_report"
+
+
+def pending_report_dates(*, session: Session, now: datetime, settings: Settings) -> list[date]:
+    """Days from the first report's receipt up to yesterday whose report is not stored yet."""
+    first = queries.first_receipt_at(session=session)
+    if first is None:
+        return []
+    start = local_date(first, settings.tz)
+    yesterday = local_date(now, settings.tz) - timedelta(days=1)
+    stored = set(
+        session.exec(select(SlaReportRun.report_date).where(SlaReportRun.report_date >= start))
+    )
+    days = (start + timedelta(days=offset) for offset in range((yesterday - start).days + 1))
+    return [day for day in days if day not in stored]
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    # Readers never see half a file: write beside it, then rename over it.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_sla_files(*, report: SlaReportOut, directory: Path) -> list[Path]:
+    """Write a report as JSON, CSV and XLSX into a directory; return the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for sla_format in SlaFormat:
+        rendered = render_sla_report(report, sla_format)
+        path = directory / rendered.filename
+        _write_atomically(path, rendered.content)
+        paths.append(path)
+    return paths
+
+
+def deliver_sla_report(
+    *, session: Session, report_date: date, now: datetime, settings: Settings
+) -> int:
+    """Queue each supervising unit's subtree summary in the notification outbox; return how many."""
+    as_of = service.sla_snapshot_at(report_date, settings).astimezone(settings.tz)
+    queued = 0
+    for unit_id, figures in queries.sla_subtree_totals(
+        session=session, report_date=report_date
+    ).items():
+        totals = {name: figures[name] for name in queries.SLA_FIELDS}
+        notify.enqueue(
+            session=session,
+            unit_id=unit_id,
+            kind=SLA_NOTIFICATION_KIND,
+            payload={
+                "report_date": report_date.isoformat(),
+                "as_of": as_of.isoformat(),
+                "unit_id": unit_id,
+                "units_reporting": figures["units_reporting"],
+                "totals": totals,
+                "details": f"/api/v1/sla-reports/{report_date.isoformat()}?unit_id={unit_id}",
+            },
+            key=f"sla-report:{report_date.isoformat()}:{unit_id}",
+            now=now,
+            settings=settings,
+        )
+        queued += 1
+    return queued
+
+
+def produce_day(*, engine: Engine, report_date: date, now: datetime, settings: Settings) -> bool:
+    """Produce, write and queue one day's report in one transaction; False if it existed."""
+    with session_scope(engine) as session:
+        run = service.produce_sla_report(
+            session=session, report_date=report_date, now=now, settings=settings
+        )
+        if run is None:
+            return False
+        report = service.sla_report(
+            session=session, report_date=report_date, scope=None, settings=settings
+        )
+        # Files first: if writing fails the transaction rolls back and the day stays pending.
+        write_sla_files(report=report, directory=Path(settings.sla_report_dir))
+        deliver_sla_report(session=session, report_date=report_date, now=now, settings=settings)
+    log.info("SLA report for %s: %d units", report_date, run.units)
+    return True
+
+
+def run_nightly_report(*, engine: Engine, now: datetime, settings: Settings) -> None:
+    """Produce every missing daily SLA report up to yesterday; each day succeeds or fails alone."""
+    with session_scope(engine) as session:
+        days = pending_report_dates(session=session, now=now, settings=settings)
+    for day in days:
+        try:
+            produce_day(engine=engine, report_date=day, now=now, settings=settings)
+        except IntegrityError:
+            log.info("SLA report for %s was produced by another scheduler", day)
+        except Exception:
+            # The day stays pending and is retried on the next run; later days go ahead.
+            log.exception("SLA report for %s failed; it will be retried on the next run", day)

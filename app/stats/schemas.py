@@ -1,0 +1,158 @@
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+# Plain pydantic models rather than SQLModel: these are built by the ten thousand for a
+# notice over a large directory, and pydantic builds them several times faster.
+
+# The counts the SQL aggregates return; every rate is derived from them, so rolled-up figures
+# are recomputed from summed counts, never averaged from rates.
+COUNT_FIELDS = (
+    "received",
+    "declined",
+    "resolved",
+    "confirmed",
+    "first_replies_due",
+    "first_replies_in_time",
+    "late_first_replies",
+    "handling_workdays_total",
+    "overdue_open",
+)
+
+
+class Figures(BaseModel):
+    """The statistics of one unit, or of a subtree, for a period as of a cut-off instant."""
+
+    received: int = Field(description="reports received in the period")
+    declined: int = Field(description="not taken up (不予受理) by the cut-off")
+    valid: int = Field(description="received − declined")
+    resolved: int = Field(description="resolved (办结) by the cut-off")
+    confirmed: int = Field(description="resolved as 属实")
+    completion_rate: float | None = Field(description="resolved / valid (办结率)")
+    first_replies_due: int = Field(
+        description="valid reports answered by the cut-off or whose first-reply due has passed"
+    )
+    first_replies_in_time: int = Field(description="first responses given by their due")
+    on_time_first_reply_rate: float | None = Field(
+        description="first_replies_in_time / first_replies_due"
+    )
+    late_first_replies: int = Field(description="answered late, or unanswered past due")
+    handling_workdays_total: int = Field(description="working days taken over resolved reports")
+    average_handling_workdays: float | None = Field(description="per resolved report")
+    overdue_open: int = Field(description="open at the cut-off and past a due date")
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int | None]) -> "Figures":
+        """Figures with the rates derived from the counts (missing counts are zero)."""
+        values = {name: int(counts.get(name) or 0) for name in COUNT_FIELDS}
+        valid = values["received"] - values["declined"]
+        return cls(
+            **values,
+            valid=valid,
+            completion_rate=values["resolved"] / valid if valid else None,
+            on_time_first_reply_rate=(
+                values["first_replies_in_time"] / values["first_replies_due"]
+                if values["first_replies_due"]
+                else None
+            ),
+            average_handling_workdays=(
+                values["handling_workdays_total"] / values["resolved"]
+                if values["resolved"]
+                else None
+            ),
+        )
+
+    @classmethod
+    def total(cls, parts: Iterable["Figures"]) -> "Figures":
+        """The figures of several units together: counts summed, rates recomputed."""
+        sums = dict.fromkeys(COUNT_FIELDS, 0)
+        for part in parts:
+            for name in COUNT_FIELDS:
+                sums[name] += getattr(part, name)
+        return cls.from_counts(sums)
+
+
+class Flag(StrEnum):
+    low_completion = "low_completion"  # 办结率低于阈值
+    slow_handling = "slow_handling"  # 平均办理时间超过阈值
+    late_first_replies = "late_first_replies"  # 有留言未按时首次答复
+
+
+class UnitStats(BaseModel):
+    unit_id: int
+    unit_name: str
+    parent_id: int | None
+    level: int = Field(description="0 for the unit the statistics are scoped to, 1 below it…")
+    own: Figures = Field(description="reports the unit itself owns")
+    subtree: Figures = Field(description="the unit and every unit it supervises, summed")
+    flags: list[Flag] = Field(description="shortfalls of the unit's own figures")
+
+
+class RankingEntry(BaseModel):
+    rank: int
+    unit_id: int
+    unit_name: str
+    value: float
+    valid: int
+
+
+class Rankings(BaseModel):
+    """League tables of units with at least `ranking_min_valid` valid reports of their own."""
+
+    completion_rate: list[RankingEntry]
+    on_time_first_reply_rate: list[RankingEntry]
+    average_handling_workdays: list[RankingEntry]
+
+
+class Thresholds(BaseModel):
+    completion_rate: float
+    average_handling_workdays: float
+    ranking_min_valid: int
+    first_reply_workdays: int
+
+
+class PeriodOut(BaseModel):
+    key: str
+    label: str
+    start: date
+    end: date
+
+
+class StatsOut(BaseModel):
+    period: PeriodOut
+    as_of: datetime = Field(description="the cut-off instant, in local time")
+    scope_unit_id: int | None = Field(description="null when the scope is every unit")
+    scope_unit_name: str | None
+    thresholds: Thresholds
+    totals: Figures
+    unrouted: int | None = Field(
+        description="reports received in the period still without an owner unit "
+        "(only when the scope is every unit: they belong to no subtree)"
+    )
+    units: list[UnitStats] = Field(description="every unit in scope, supervising units first")
+    rankings: Rankings | None = Field(description="absent where unused (in notices)")
+
+
+class SlaLine(BaseModel):
+    unit_id: int
+    unit_name: str
+    parent_id: int | None
+    open_reports: int
+    due_today: int
+    overdue_first_replies: int
+    overdue_resolutions: int
+    reminders: int
+    urges: int
+    supervisions: int
+    rungs_fired: int = Field(description="reminders + urges + supervisions")
+
+
+class SlaReportOut(BaseModel):
+    report_date: date
+    as_of: datetime = Field(description="the snapshot instant: the end of report_date, local")
+    produced_at: datetime
+    scope_unit_id: int | None
+    lines: list[SlaLine]
+    totals: dict[str, int]

@@ -1,0 +1,350 @@
+"""Statistics, notices and nightly SLA reports: scope, cut-off, flags and rankings."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.auth import Principal, Role
+from app.config import Settings
+from app.directory import service as directory
+from app.directory.models import Unit
+from app.errors import Forbidden, NotFound, Unprocessable
+from app.sla.deadlines import start_of_local_day
+from app.stats import queries
+from app.stats.models import SlaReport, SlaReportRun
+from app.stats.notice import NoticeFormat, RenderedFile, render_notice
+from app.stats.periods import Period, parse_period
+from app.stats.schemas import (
+    Figures,
+    Flag,
+    PeriodOut,
+    RankingEntry,
+    Rankings,
+    SlaLine,
+    SlaReportOut,
+    StatsOut,
+    Thresholds,
+    UnitStats,
+)
+
+SLA_TOTAL_FIELDS = (*queries.SLA_FIELDS, "rungs_fired")
+
+
+def parse_period_or_422(text: str) -> Period:
+    """A period from its text, or a 422 that says which shapes are understood."""
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
+
+
+def cutoff(*, as_of: datetime | None, now: datetime, settings: Settings) -> datetime:
+    """The cut-off instant: now by default; a naive time is local; never later than now."""
+    if as_of is None:
+        return now
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=settings.tz)
+    if as_of > now:
+        raise Unprocessable(
+            "as_of lies in the future: statistics can only be taken up to now "
+            f"({now.astimezone(settings.tz).isoformat()})"
+        )
+    return as_of
+
+
+def resolve_scope(*, session: Session, principal: Principal, unit_id: int | None) -> Unit | None:
+    """The unit whose subtree a caller asks about; None means every unit (admins only)."""
+    if principal.role == Role.handler:
+        raise Forbidden("statistics need a supervisor or admin token")
+    if unit_id is None:
+        if principal.role == Role.admin:
+            return None
+        return directory.get_unit(session=session, unit_id=principal.unit_id)
+    unit = session.get(Unit, unit_id)
+    if unit is None or (
+        principal.role != Role.admin
+        and not directory.is_within(
+            session=session, unit_id=unit_id, root_unit_id=principal.unit_id
+        )
+    ):
+        # Units outside the caller's subtree are not confirmed to exist.
+        raise NotFound(f"unit {unit_id} not found")
+    return unit
+
+
+def unit_flags(figures: Figures, thresholds: Thresholds) -> list[Flag]:
+    """The shortfalls of a unit's own figures."""
+    flags = []
+    if figures.completion_rate is not None and figures.completion_rate < thresholds.completion_rate:
+        flags.append(Flag.low_completion)
+    if (
+        figures.average_handling_workdays is not None
+        and figures.average_handling_workdays > thresholds.average_handling_workdays
+    ):
+        flags.append(Flag.slow_handling)
+    if figures.late_first_replies:
+        flags.append(Flag.late_first_replies)
+    return flags
+
+
+def _ranking(
+    units: list[UnitStats], value_of: Callable[[Figures], float | None], *, higher_is_better: bool
+) -> list[RankingEntry]:
+    scored = [(unit, value_of(unit.own)) for unit in units]
+    scored = [(unit, value) for unit, value in scored if value is not None]
+    sign = -1 if higher_is_better else 1
+    scored.sort(key=lambda item: (sign * item[1], item[0].unit_name, item[0].unit_id))
+    entries: list[RankingEntry] = []
+    for position, (unit, value) in enumerate(scored, start=1):
+        # Equal values share a rank (1, 2, 2, 4).
+        rank = entries[-1].rank if entries and entries[-1].value == value else position
+        entries.append(
+            RankingEntry(
+                rank=rank,
+                unit_id=unit.unit_id,
+                unit_name=unit.unit_name,
+                value=value,
+                valid=unit.own.valid,
+            )
+        )
+    return entries
+
+
+def rankings(units: list[UnitStats], thresholds: Thresholds) -> Rankings:
+    """League tables over units with enough valid reports of their own."""
+    eligible = [unit for unit in units if unit.own.valid >= thresholds.ranking_min_valid]
+    return Rankings(
+        completion_rate=_ranking(eligible, lambda f: f.completion_rate, higher_is_better=True),
+        on_time_first_reply_rate=_ranking(
+            eligible, lambda f: f.on_time_first_reply_rate, higher_is_better=True
+        ),
+        average_handling_workdays=_ranking(
+            eligible, lambda f: f.average_handling_workdays, higher_is_better=False
+        ),
+    )
+
+
+def tree_order(
+    units: list[queries.UnitRow], root_id: int | None
+) -> list[tuple[queries.UnitRow, int]]:
+    """Units depth first from the scope's root(s), siblings by name, each with its level."""
+    in_scope = {unit.unit_id for unit in units}
+    children: dict[int | None, list[queries.UnitRow]] = defaultdict(list)
+    for unit in units:
+        is_root = unit.unit_id == root_id or unit.parent_id not in in_scope
+        children[None if is_root else unit.parent_id].append(unit)
+    ordered: list[tuple[queries.UnitRow, int]] = []
+    stack = [(unit, 0) for unit in sorted(children[None], key=_by_name, reverse=True)]
+    while stack:
+        unit, level = stack.pop()
+        ordered.append((unit, level))
+        below = sorted(children.get(unit.unit_id, []), key=_by_name, reverse=True)
+        stack.extend((child, level + 1) for child in below)
+    return ordered
+
+
+def _by_name(unit: queries.UnitRow) -> tuple[str, int]:
+    return unit.name, unit.unit_id
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    return Thresholds(
+        completion_rate=settings.completion_rate_threshold,
+        average_handling_workdays=settings.average_handling_threshold,
+        ranking_min_valid=settings.ranking_min_valid,
+        first_reply_workdays=settings.first_reply_workdays,
+    )
+
+
+def statistics(
+    *,
+    session: Session,
+    period: Period,
+    as_of: datetime,
+    scope: Unit | None,
+    settings: Settings,
+    with_rankings: bool = True,
+) -> StatsOut:
+    """The figures of every unit in scope, own and rolled up, with flags and rankings."""
+    tz = settings.tz
+    scope_id = scope.id if scope is not None else None
+    start, end = start_of_local_day(period.start, tz), start_of_local_day(period.next_day, tz)
+    scope_units = queries.units_in_scope(session=session, scope_root_id=scope_id)
+    counts = queries.unit_figure_counts(
+        session=session,
+        scope_root_id=scope_id,
+        scope_unit_ids=[unit.unit_id for unit in scope_units] if scope is not None else None,
+        start=start,
+        end=end,
+        as_of=as_of,
+    )
+    thresholds = thresholds_of(settings)
+    empty = Figures.from_counts({})
+    units: list[UnitStats] = []
+    for row, level in tree_order(scope_units, scope_id):
+        own_counts, subtree_counts = counts.get(row.unit_id, ({}, {}))
+        own = Figures.from_counts(own_counts) if own_counts else empty
+        # A unit that supervises no one with reports has the same figures both ways.
+        subtree = own if subtree_counts == own_counts else Figures.from_counts(subtree_counts)
+        units.append(
+            UnitStats(
+                unit_id=row.unit_id,
+                unit_name=row.name,
+                parent_id=row.parent_id,
+                level=level,
+                own=own,
+                subtree=subtree,
+                flags=unit_flags(own, thresholds),
+            )
+        )
+    if scope is not None:
+        totals = next(unit.subtree for unit in units if unit.unit_id == scope_id)
+        unrouted = None
+    else:
+        totals = Figures.total(unit.subtree for unit in units if unit.level == 0)
+        unrouted = queries.unrouted_count(session=session, start=start, end=end, as_of=as_of)
+    return StatsOut(
+        period=PeriodOut(key=period.key, label=period.label, start=period.start, end=period.end),
+        as_of=as_of.astimezone(tz),
+        scope_unit_id=scope_id,
+        scope_unit_name=scope.name if scope is not None else None,
+        thresholds=thresholds,
+        totals=totals,
+        unrouted=unrouted,
+        units=units,
+        # A notice prints no league table: it is spared sorting every unit three times.
+        rankings=rankings(units, thresholds) if with_rankings else None,
+    )
+
+
+def stats_for(
+    *,
+    session: Session,
+    principal: Principal,
+    period: str,
+    now: datetime,
+    settings: Settings,
+    as_of: datetime | None = None,
+    unit_id: int | None = None,
+) -> StatsOut:
+    """Statistics for a period as of a cut-off, within the caller's subtree."""
+    parsed = parse_period_or_422(period)
+    cut = cutoff(as_of=as_of, now=now, settings=settings)
+    scope = resolve_scope(session=session, principal=principal, unit_id=unit_id)
+    return statistics(session=session, period=parsed, as_of=cut, scope=scope, settings=settings)
+
+
+def notice_for(
+    *,
+    session: Session,
+    principal: Principal,
+    period: str,
+    notice_format: NoticeFormat,
+    now: datetime,
+    settings: Settings,
+    as_of: datetime | None = None,
+    unit_id: int | None = None,
+) -> RenderedFile:
+    """The draft notice (通报) of a period for the caller's subtree, in one format."""
+    parsed = parse_period_or_422(period)
+    cut = cutoff(as_of=as_of, now=now, settings=settings)
+    scope = resolve_scope(session=session, principal=principal, unit_id=unit_id)
+    stats = statistics(
+        session=session,
+        period=parsed,
+        as_of=cut,
+        scope=scope,
+        settings=settings,
+        with_rankings=False,
+    )
+    return render_notice(stats, notice_format)
+
+
+# --- the nightly SLA report ---------------------------------------------------------------
+
+
+def sla_snapshot_at(report_date: date, settings: Settings) -> datetime:
+    """The nightly report of a day is its state at the midnight that ends it."""
+    return start_of_local_day(report_date + timedelta(days=1), settings.tz)
+
+
+def produce_sla_report(
+    *, session: Session, report_date: date, now: datetime, settings: Settings
+) -> SlaReportRun | None:
+    """Compute and store one day's SLA report; None when that day is stored already."""
+    if session.get(SlaReportRun, report_date) is not None:
+        return None
+    day_start = start_of_local_day(report_date, settings.tz)
+    run = SlaReportRun(
+        report_date=report_date,
+        as_of=sla_snapshot_at(report_date, settings),
+        produced_at=now,
+    )
+    # Claim the date first: a second producer blocks on this key and then fails, not duplicates.
+    session.add(run)
+    session.flush()
+    counts = queries.sla_counts(session=session, day_start=day_start, day_end=run.as_of)
+    lines = [
+        SlaReport(report_date=report_date, unit_id=unit_id, **figures)
+        for unit_id, figures in sorted(counts.items())
+        if any(figures.values())
+    ]
+    session.add_all(lines)
+    run.units = len(lines)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def sla_report(
+    *, session: Session, report_date: date, scope: Unit | None, settings: Settings
+) -> SlaReportOut:
+    """A stored SLA report, limited to one subtree when a scope is given; 404 if not produced."""
+    run = session.get(SlaReportRun, report_date)
+    if run is None:
+        raise NotFound(
+            f"no SLA report for {report_date.isoformat()}: reports are produced each night for "
+            "the day before (`zhaocuo sla-report --date` produces one by hand)"
+        )
+    query = (
+        select(SlaReport, Unit.name, Unit.parent_id)
+        .join(Unit, col(Unit.id) == SlaReport.unit_id)
+        .where(SlaReport.report_date == report_date)
+        .order_by(col(Unit.name), col(Unit.id))
+    )
+    if scope is not None:
+        query = query.where(col(SlaReport.unit_id).in_(directory.subtree_ids_query(scope.id)))
+    lines = [
+        SlaLine(
+            unit_id=line.unit_id,
+            unit_name=name,
+            parent_id=parent_id,
+            **{field: getattr(line, field) for field in queries.SLA_FIELDS},
+            rungs_fired=line.reminders + line.urges + line.supervisions,
+        )
+        for line, name, parent_id in session.exec(query).all()
+    ]
+    totals = {field: sum(getattr(line, field) for line in lines) for field in SLA_TOTAL_FIELDS}
+    return SlaReportOut(
+        report_date=report_date,
+        as_of=run.as_of.astimezone(settings.tz),
+        produced_at=run.produced_at.astimezone(settings.tz),
+        scope_unit_id=scope.id if scope is not None else None,
+        lines=lines,
+        totals=totals,
+    )
+
+
+def sla_report_for(
+    *,
+    session: Session,
+    principal: Principal,
+    report_date: date,
+    settings: Settings,
+    unit_id: int | None = None,
+) -> SlaReportOut:
+    """A stored SLA report within the caller's subtree."""
+    scope = resolve_scope(session=session, principal=principal, unit_id=unit_id)
+    return sla_report(session=session, report_date=report_date, scope=scope, settings=settings)

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Container start: bring the database schema to head, then run the command given
+# (`zhaocuo serve` by default). The database is ZHAOCUO_DATABASE_URL.
+#
+# Several nodes on one PostgreSQL database: migrate once from a release job
+# (`docker run … zhaocuo migrate`) and start the API and scheduler containers with
+# ZHAOCUO_MIGRATE_ON_START=0, so that two containers never race to upgrade the schema.
+set -eu
+
+if [ "$#" -eq 0 ]; then
+    set -- zhaocuo serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}"
+fi
+
+case "${ZHAOCUO_MIGRATE_ON_START:-1}" in
+    1 | true | yes)
+        zhaocuo migrate
+        ;;
+    0 | false | no)
+        echo "ZHAOCUO_MIGRATE_ON_START=${ZHAOCUO_MIGRATE_ON_START}: schema not migrated at start" >&2
+        ;;
+    *)
+        echo "ZHAOCUO_MIGRATE_ON_START must be 1 or 0, not '${ZHAOCUO_MIGRATE_ON_START}'" >&2
+        exit 64
+        ;;
+esac
+
+# exec: the server becomes the container's main process and receives its SIGTERM.
+exec "$@"

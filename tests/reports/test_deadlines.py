@@ -1,0 +1,463 @@
+"""Due dates of real reports on real calendar dates (Asia/Shanghai, 2 and 15 working days).
+
+2026 (from the State Council notice, as shipped in chinesecalendar): 中秋节 25–27 September,
+国庆节 1–7 October, make-up working days Sunday 20 September and Saturday 10 October.
+"""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.reports.models import Report, ReportEvent
+from tests.conftest import Directory, local
+
+# A plausible 2027 notice (the real one is published around November 2026). Only 元旦 matters
+# to the reports below: Friday 1 to Sunday 3 January, with no make-up day.
+NOTICE_2027 = {
+    "source": "国务院办公厅关于2027年部分节假日安排的通知",
+    "holidays": [
+        {"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"},
+        {"name": "春节", "start": "2027-02-06", "end": "2027-02-14"},
+        {"name": "清明节", "start": "2027-04-03", "end": "2027-04-05"},
+        {"name": "劳动节", "start": "2027-05-01", "end": "2027-05-05"},
+        {"name": "端午节", "start": "2027-06-09", "end": "2027-06-11"},
+        {"name": "中秋节", "start": "2027-09-15", "end": "2027-09-17"},
+        {"name": "国庆节", "start": "2027-10-01", "end": "2027-10-07"},
+    ],
+    "makeup_workdays": [
+        {"name": "春节", "date": "2027-02-20"},
+        {"name": "劳动节", "date": "2027-04-25"},
+        {"name": "端午节", "date": "2027-06-12"},
+        {"name": "国庆节", "date": "2027-09-26"},
+        {"name": "国庆节", "date": "2027-10-09"},
+    ],
+}
+
+
+def due(year: int, month: int, day: int) -> datetime:
+    """The end of a local day, as deadlines are stated."""
+    return local(year, month, day, 23, 59, 59, 999000)
+
+
+def instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def submit_at(client, clock, at: datetime) -> dict:
+    clock.set(at)
+    response = client.post(
+        "/api/v1/reports",
+        json={
+            "site_code": "9901000002",
+            "page_url": "http://jyj.jia.example.gov.cn/",
+            "category": 2,
+            "description": "招生简章中的报名截止日期与通知不一致。",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def stored(engine: Engine, tracking_code: str) -> Report:
+    with Session(engine) as session:
+        return session.exec(select(Report).where(Report.tracking_code == tracking_code)).one()
+
+
+def act(client, directory: Directory, report_id: int, action: str, body: dict, who="handler_a1"):
+    response = client.post(
+        f"/api/v1/unit/reports/{report_id}/{action}", json=body, headers=directory.auth(who)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("received", "first_reply_due", "resolution_due"),
+    [
+        pytest.param(
+            local(2026, 11, 23, 10, 0), due(2026, 11, 25), due(2026, 12, 14), id="Monday morning"
+        ),
+        pytest.param(
+            local(2026, 11, 23, 0, 30),
+            due(2026, 11, 25),
+            due(2026, 12, 14),
+            id="Monday 00:30 local, still Sunday in UTC",
+        ),
+        pytest.param(
+            local(2026, 11, 27, 20, 0), due(2026, 12, 1), due(2026, 12, 18), id="Friday evening"
+        ),
+        pytest.param(
+            local(2026, 11, 27, 23, 59, 59),
+            due(2026, 12, 1),
+            due(2026, 12, 18),
+            id="Friday one second before midnight",
+        ),
+        pytest.param(
+            local(2026, 11, 28, 11, 0), due(2026, 12, 1), due(2026, 12, 18), id="Saturday"
+        ),
+        pytest.param(local(2026, 11, 29, 18, 0), due(2026, 12, 1), due(2026, 12, 18), id="Sunday"),
+        # Wednesday 30 Sep counts 1, 1–7 Oct are holidays, Thursday 8 Oct counts 2; the
+        # make-up Saturday 10 October counts among the 15.
+        pytest.param(
+            local(2026, 9, 29, 16, 0),
+            due(2026, 10, 8),
+            due(2026, 10, 26),
+            id="Tuesday before National Day",
+        ),
+        pytest.param(
+            local(2026, 9, 30, 9, 0),
+            due(2026, 10, 9),
+            due(2026, 10, 27),
+            id="last working day before National Day",
+        ),
+        pytest.param(
+            local(2026, 10, 3, 9, 0), due(2026, 10, 9), due(2026, 10, 27), id="during National Day"
+        ),
+        pytest.param(
+            local(2026, 10, 9, 9, 0),
+            due(2026, 10, 12),
+            due(2026, 10, 29),
+            id="Friday before the make-up Saturday",
+        ),
+        # The make-up Sunday 20 September is the first working day after Saturday the 19th.
+        pytest.param(
+            local(2026, 9, 19, 9, 0),
+            due(2026, 9, 21),
+            due(2026, 10, 15),
+            id="Saturday before the make-up Sunday",
+        ),
+        pytest.param(
+            local(2026, 9, 24, 9, 0),
+            due(2026, 9, 29),
+            due(2026, 10, 22),
+            id="Thursday before Mid-Autumn",
+        ),
+    ],
+)
+def test_due_dates_on_real_dates(
+    client, directory: Directory, clock, received, first_reply_due, resolution_due
+):
+    receipt = submit_at(client, clock, received)
+
+    assert instant(receipt["received_at"]) == received
+    assert instant(receipt["first_reply_due_at"]) == first_reply_due
+    assert instant(receipt["resolution_due_at"]) == resolution_due
+    assert receipt["deadlines_provisional"] is False
+
+
+def test_deadline_instant_is_end_of_the_local_day_in_utc(client, directory: Directory, clock):
+    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+
+    assert receipt["first_reply_due_at"] == "2026-11-25T15:59:59.999000Z"
+
+
+def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_loaded(
+    client, directory: Directory, engine, clock
+):
+    # Thursday 17 December 2026: the 15th working day lies in January 2027, with no official
+    # data yet, so Friday 1 January counts as a working day (weekend rule).
+    receipt = submit_at(client, clock, local(2026, 12, 17, 10, 0))
+    code = receipt["tracking_code"]
+    assert instant(receipt["first_reply_due_at"]) == due(2026, 12, 21)
+    assert instant(receipt["resolution_due_at"]) == due(2027, 1, 7)
+    assert receipt["deadlines_provisional"] is True
+    public = client.get(f"/api/v1/reports/{code}").json()
+    assert public["deadlines_provisional"] is True
+    # A report whose due dates all lie in 2026 is not touched by the 2027 notice.
+    untouched = submit_at(client, clock, local(2026, 12, 1, 10, 0))
+    clock.set(local(2026, 12, 18, 9, 0))
+
+    response = client.put(
+        "/api/v1/calendar/2027", json=NOTICE_2027, headers=directory.auth("admin")
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "year": 2027,
+        "holidays": 33,
+        "makeup_workdays": 5,
+        "reports_moved": 1,
+    }
+    report = stored(engine, code)
+    assert report.first_reply_due_at == due(2026, 12, 21)
+    assert report.resolution_due_at == due(2027, 1, 8)
+    assert report.deadlines_provisional is False
+    with Session(engine) as session:
+        events = session.exec(
+            select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(ReportEvent.id)
+        ).all()
+    assert [e.kind for e in events] == ["submitted", "deadlines_recomputed"]
+    assert events[-1].actor == "system"
+    assert events[-1].at == local(2026, 12, 18, 9, 0)
+    assert events[-1].data["provisional"] == [True, False]
+    assert [instant(v) for v in events[-1].data["resolution_due_at"]] == [
+        due(2027, 1, 7),
+        due(2027, 1, 8),
+    ]
+    other = stored(engine, untouched["tracking_code"])
+    assert other.resolution_due_at == due(2026, 12, 22)
+    assert client.get(f"/api/v1/reports/{code}").json()["deadlines_provisional"] is False
+
+
+def test_loading_a_year_leaves_closed_reports_alone(client, directory: Directory, engine, clock):
+    code = submit_at(client, clock, local(2026, 12, 17, 10, 0))["tracking_code"]
+    report = stored(engine, code)
+    act(client, directory, report.id, "resolve", {"verdict": "confirmed", "answer": "已更正。"})
+
+    response = client.put(
+        "/api/v1/calendar/2027", json=NOTICE_2027, headers=directory.auth("admin")
+    )
+
+    assert response.json()["reports_moved"] == 0
+    after = stored(engine, code)
+    assert after.resolution_due_at == due(2027, 1, 7)
+    assert after.deadlines_provisional is True
+
+
+def test_pause_across_national_day_moves_the_due_dates(client, directory: Directory, engine, clock):
+    # Received Monday 28 September: due Wednesday 30 September and Friday 23 October.
+    receipt = submit_at(client, clock, local(2026, 9, 28, 10, 0))
+    assert instant(receipt["first_reply_due_at"]) == due(2026, 9, 30)
+    assert instant(receipt["resolution_due_at"]) == due(2026, 10, 23)
+    report = stored(engine, receipt["tracking_code"])
+    clock.set(local(2026, 9, 29, 15, 0))
+    act(client, directory, report.id, "request-info", {"question": "请提供页面截图。"})
+    # The citizen answers on Friday 9 October: 30 September, 8 and 9 October were paused.
+    clock.set(local(2026, 10, 9, 20, 0))
+
+    response = client.post(
+        f"/api/v1/reports/{receipt['tracking_code']}/supplement", json={"text": "截图已上传。"}
+    )
+
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert view["status"] == "assigned"
+    # Five working days after 28 September is the make-up Saturday 10 October.
+    assert instant(view["first_reply_due_at"]) == due(2026, 10, 10)
+    assert instant(view["resolution_due_at"]) == due(2026, 10, 28)
+    after = stored(engine, receipt["tracking_code"])
+    assert after.paused_workdays == 3
+    assert after.paused_at is None
+
+
+def test_two_pauses_add_up(client, directory: Directory, engine, clock):
+    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    code = receipt["tracking_code"]
+    report_id = stored(engine, code).id
+    for asked, answered in [
+        (local(2026, 11, 23, 11, 0), local(2026, 11, 24, 9, 0)),  # 1 working day
+        (local(2026, 11, 25, 9, 0), local(2026, 11, 30, 9, 0)),  # Thursday, Friday, Monday: 3
+    ]:
+        clock.set(asked)
+        act(client, directory, report_id, "request-info", {"question": "请补充说明。"})
+        clock.set(answered)
+        assert (
+            client.post(
+                f"/api/v1/reports/{code}/supplement", json={"text": "补充如下。"}
+            ).status_code
+            == 200
+        )
+
+    report = stored(engine, code)
+    assert report.paused_workdays == 4
+    assert report.first_reply_due_at == due(2026, 12, 1)
+    assert report.resolution_due_at == due(2026, 12, 18)
+
+
+def test_pause_and_answer_on_the_same_day_moves_nothing(client, directory, engine, clock):
+    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    report_id = stored(engine, receipt["tracking_code"]).id
+    act(client, directory, report_id, "request-info", {"question": "请补充说明。"})
+    clock.set(local(2026, 11, 23, 17, 0))
+
+    view = client.post(
+        f"/api/v1/reports/{receipt['tracking_code']}/supplement", json={"text": "补充如下。"}
+    ).json()
+
+    assert instant(view["first_reply_due_at"]) == due(2026, 11, 25)
+    assert instant(view["resolution_due_at"]) == due(2026, 12, 14)
+
+
+def test_transfer_restarts_both_clocks_and_drops_the_pause(
+    client, directory: Directory, engine, clock
+):
+    receipt = submit_at(client, clock, local(2026, 9, 28, 10, 0))
+    code = receipt["tracking_code"]
+    report_id = stored(engine, code).id
+    act(client, directory, report_id, "request-info", {"question": "请提供截图。"})
+    clock.set(local(2026, 9, 30, 9, 0))
+    client.post(f"/api/v1/reports/{code}/supplement", json={"text": "截图已上传。"})
+    assert stored(engine, code).paused_workdays == 2
+    # Transferred on the last working day before the holiday, to department B1.
+    clock.set(local(2026, 9, 30, 17, 0))
+
+    detail = act(client, directory, report_id, "transfer", {"to_unit_id": directory.dept_b1})
+
+    assert detail["paused_workdays"] == 0
+    assert instant(detail["assigned_at"]) == local(2026, 9, 30, 17, 0)
+    assert instant(detail["first_reply_due_at"]) == due(2026, 10, 9)
+    assert instant(detail["resolution_due_at"]) == due(2026, 10, 27)
+
+
+@pytest.mark.parametrize(
+    ("received", "closed", "workdays"),
+    [
+        pytest.param(local(2026, 11, 23, 9, 0), local(2026, 11, 23, 18, 0), 0, id="same day"),
+        pytest.param(local(2026, 11, 23, 9, 0), local(2026, 11, 24, 8, 0), 1, id="next morning"),
+        pytest.param(local(2026, 11, 27, 17, 0), local(2026, 11, 30, 9, 0), 1, id="over a weekend"),
+        pytest.param(local(2026, 11, 28, 10, 0), local(2026, 11, 28, 11, 0), 0, id="on a Saturday"),
+        pytest.param(
+            local(2026, 9, 29, 10, 0), local(2026, 10, 9, 10, 0), 3, id="across National Day"
+        ),
+        pytest.param(
+            local(2026, 9, 30, 10, 0),
+            local(2026, 10, 10, 10, 0),
+            3,
+            id="closed on the make-up Saturday",
+        ),
+        pytest.param(
+            local(2026, 9, 18, 10, 0),
+            local(2026, 9, 28, 10, 0),
+            6,
+            id="across the make-up Sunday and Mid-Autumn",
+        ),
+    ],
+)
+def test_handling_workdays_on_resolution(
+    client, directory: Directory, engine, clock, received, closed, workdays
+):
+    receipt = submit_at(client, clock, received)
+    report_id = stored(engine, receipt["tracking_code"]).id
+    clock.set(closed)
+
+    detail = act(
+        client,
+        directory,
+        report_id,
+        "resolve",
+        {"verdict": "not_confirmed", "answer": "信息无误。"},
+    )
+
+    assert detail["handling_workdays"] == workdays
+
+
+def test_handling_workdays_count_from_the_transfer(client, directory: Directory, engine, clock):
+    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    report_id = stored(engine, receipt["tracking_code"]).id
+    clock.set(local(2026, 11, 25, 10, 0))
+    act(client, directory, report_id, "transfer", {"to_unit_id": directory.dept_b1})
+    clock.set(local(2026, 11, 27, 10, 0))
+
+    detail = act(
+        client,
+        directory,
+        report_id,
+        "resolve",
+        {"verdict": "confirmed", "answer": "已更正。"},
+        who="handler_b1",
+    )
+
+    assert detail["handling_workdays"] == 2
+
+
+# --- inbox filters ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_reports(client, directory: Directory, engine, clock) -> dict[str, int]:
+    """Received Thursday 19, Friday 20 and Monday 23 November; the Friday one was replied to."""
+    ids = {}
+    for name, at in [
+        ("thursday", local(2026, 11, 19, 10, 0)),
+        ("friday", local(2026, 11, 20, 10, 0)),
+        ("monday", local(2026, 11, 23, 10, 0)),
+    ]:
+        ids[name] = stored(engine, submit_at(client, clock, at)["tracking_code"]).id
+    clock.set(local(2026, 11, 23, 11, 0))
+    act(client, directory, ids["friday"], "reply", {"answer": "已收到。"})
+    return ids
+
+
+def inbox(client, directory: Directory, ids: dict[str, int], **params) -> list[str]:
+    page = client.get(
+        "/api/v1/unit/reports", params=params, headers=directory.auth("handler_a1")
+    ).json()
+    names = {report_id: name for name, report_id in ids.items()}
+    return sorted(names[item["id"]] for item in page["items"])
+
+
+@pytest.mark.parametrize(
+    ("now", "overdue"),
+    [
+        # Thursday's first reply is due at the end of Monday 23 November.
+        pytest.param(local(2026, 11, 23, 23, 59), [], id="Monday night"),
+        pytest.param(local(2026, 11, 24, 0, 1), ["thursday"], id="Tuesday just after midnight"),
+        pytest.param(local(2026, 11, 26, 9, 0), ["monday", "thursday"], id="Thursday"),
+        # Friday's report was replied to; its resolution is due Friday 11 December.
+        pytest.param(local(2026, 12, 11, 23, 0), ["monday", "thursday"], id="11 December"),
+        pytest.param(local(2026, 12, 12, 9, 0), ["friday", "monday", "thursday"], id="12 December"),
+    ],
+)
+def test_overdue_filter(client, directory: Directory, clock, three_reports, now, overdue):
+    clock.set(now)
+
+    assert inbox(client, directory, three_reports, overdue="true") == overdue
+    not_overdue = sorted(set(three_reports) - set(overdue))
+    assert inbox(client, directory, three_reports, overdue="false") == not_overdue
+
+
+def test_a_paused_report_is_not_overdue(client, directory: Directory, clock, three_reports):
+    clock.set(local(2026, 11, 23, 15, 0))
+    act(client, directory, three_reports["thursday"], "request-info", {"question": "请补充。"})
+    clock.set(local(2026, 11, 26, 9, 0))
+
+    assert inbox(client, directory, three_reports, overdue="true") == ["monday"]
+
+
+@pytest.mark.parametrize(
+    ("now", "workdays", "coming_due"),
+    [
+        # On Monday: Thursday's report is due today, Monday's on Wednesday.
+        pytest.param(local(2026, 11, 23, 12, 0), 0, ["thursday"], id="today"),
+        pytest.param(local(2026, 11, 23, 12, 0), 1, ["thursday"], id="within 1"),
+        pytest.param(local(2026, 11, 23, 12, 0), 2, ["monday", "thursday"], id="within 2"),
+        # On Tuesday Thursday's report is overdue, so no longer coming due.
+        pytest.param(local(2026, 11, 24, 9, 0), 1, ["monday"], id="Tuesday within 1"),
+        # Friday's next deadline is its resolution, Friday 11 December: 14 working days on.
+        pytest.param(local(2026, 11, 23, 12, 0), 13, ["monday", "thursday"], id="within 13"),
+        pytest.param(
+            local(2026, 11, 23, 12, 0), 14, ["friday", "monday", "thursday"], id="within 14"
+        ),
+    ],
+)
+def test_due_within_workdays_filter(
+    client, directory: Directory, clock, three_reports, now, workdays, coming_due
+):
+    clock.set(now)
+
+    assert inbox(client, directory, three_reports, due_within_workdays=workdays) == coming_due
+
+
+def test_due_within_counts_working_days_across_a_holiday(client, directory, engine, clock):
+    ids = {
+        "before": stored(
+            engine, submit_at(client, clock, local(2026, 9, 29, 10, 0))["tracking_code"]
+        ).id
+    }
+    clock.set(local(2026, 9, 30, 10, 0))
+
+    # From Wednesday 30 September, the next working day is Thursday 8 October: due then.
+    assert inbox(client, directory, ids, due_within_workdays=0) == []
+    assert inbox(client, directory, ids, due_within_workdays=1) == ["before"]
+
+
+def test_due_within_workdays_rejects_nonsense(client, directory: Directory):
+    response = client.get(
+        "/api/v1/unit/reports",
+        params={"due_within_workdays": -1},
+        headers=directory.auth("handler_a1"),
+    )
+
+    assert response.status_code == 422

@@ -1,0 +1,100 @@
+"""`zhaocuo notice` and `zhaocuo sla-report` against the test database."""
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.clock import FrozenClock
+from app.config import Settings
+from app.stats.models import SlaReportRun
+from tests.conftest import local
+from tests.stats.conftest import September
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def command_env(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, settings: Settings, tmp_path: Path
+) -> Settings:
+    """The commands' settings, engine and clock, pointed at the test database."""
+    cli_settings = settings.model_copy(update={"sla_report_dir": str(tmp_path / "sla")})
+    monkeypatch.setattr("app.stats.cli.get_settings", lambda: cli_settings)
+    monkeypatch.setattr("app.stats.cli.get_engine", lambda: engine)
+    monkeypatch.setattr("app.db.get_engine", lambda: engine)
+    monkeypatch.setattr("app.stats.cli.Clock", lambda: FrozenClock(local(2026, 10, 13, 9, 0)))
+    return cli_settings
+
+
+def stored_days(engine: Engine) -> list[date]:
+    with Session(engine) as session:
+        return list(session.exec(select(SlaReportRun.report_date)).all())
+
+
+def test_notice_prints_markdown_for_a_subtree(command_env: Settings, september: September) -> None:
+    result = runner.invoke(
+        cli, ["notice", "2026-09", "--unit", "甲市人民政府办公室", "--as-of", "2026-10-12T18:00:00"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "统计截至2026年10月12日18:00" in result.stdout
+    assert "甲市人民政府办公室及所属单位共受理“我为政府网站找错”网民留言7条" in result.stdout
+
+
+def test_notice_writes_a_workbook(
+    command_env: Settings, september: September, tmp_path: Path
+) -> None:
+    target = tmp_path / "通报.xlsx"
+    result = runner.invoke(cli, ["notice", "2026-Q3", "--format", "xlsx", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(target)["各单位统计"]
+    assert sheet["A1"].value == "序号"
+    assert sheet.cell(row=sheet.max_row, column=1).value == "合计"
+    assert sheet.cell(row=sheet.max_row, column=4).value == 8  # everything received in Q3
+
+
+def test_notice_explains_a_bad_period_or_unit(command_env: Settings, september: September) -> None:
+    bad = runner.invoke(cli, ["notice", "2026-13"])
+    assert bad.exit_code == 1
+    assert "2026-Q3" in bad.output
+    unknown = runner.invoke(cli, ["notice", "2026-09", "--unit", "不存在的单位"])
+    assert unknown.exit_code == 1
+    assert "no unit named" in unknown.output
+
+
+def test_sla_report_by_hand_for_one_day_then_again(
+    command_env: Settings, engine: Engine, september: September
+) -> None:
+    first = runner.invoke(cli, ["sla-report", "--date", "2026-09-29"])
+    assert first.exit_code == 0, first.output
+    assert "produced" in first.output
+    assert stored_days(engine) == [date(2026, 9, 29)]
+    folder = Path(command_env.sla_report_dir)
+    (folder / "sla-report-2026-09-29.csv").unlink()
+
+    again = runner.invoke(cli, ["sla-report", "--date", "2026-09-29"])
+    assert again.exit_code == 0
+    assert "already existed" in again.output
+    assert (folder / "sla-report-2026-09-29.csv").exists()
+    assert stored_days(engine) == [date(2026, 9, 29)]
+
+
+def test_sla_report_refuses_a_day_not_over(command_env: Settings, september: September) -> None:
+    result = runner.invoke(cli, ["sla-report", "--date", "2026-10-13"])
+    assert result.exit_code == 1
+    assert "not over yet" in result.output
+
+
+def test_sla_report_without_a_date_fills_every_missing_day(
+    command_env: Settings, engine: Engine, september: September
+) -> None:
+    result = runner.invoke(cli, ["sla-report"])
+    assert result.exit_code == 0, result.output
+    assert "42 day(s) were missing" in result.output  # 1 September to 12 October
+    days = stored_days(engine)
+    assert min(days) == date(2026, 9, 1) and max(days) == date(2026, 10, 12) and len(days) == 42

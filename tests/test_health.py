@@ -1,0 +1,120 @@
+"""Liveness and readiness, with the calendar coverage operators must watch."""
+
+import logging
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import create_db_engine
+from app.main import create_app
+from app.migrate import head_revision
+from tests.conftest import Directory, local
+
+NOTICE_2027 = {
+    "source": "国务院办公厅关于2027年部分节假日安排的通知",
+    "holidays": [
+        {"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"},
+        {"name": "国庆节", "start": "2027-10-01", "end": "2027-10-07"},
+    ],
+    "makeup_workdays": [{"name": "国庆节", "date": "2027-10-09"}],
+}
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_reports_database_migrations_and_calendar(client):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"] == {"current": head_revision(), "head": head_revision()}
+    # On Monday 23 November 2026 the official calendar (the 2026 notice) has 38 days left,
+    # fewer than the 60-day warning period.
+    assert body["checks"]["calendar"] == {
+        "covered_until": "2026-12-31",
+        "days_left": 38,
+        "warning": True,
+    }
+
+
+def test_readyz_without_warning_while_coverage_lasts(client, clock):
+    clock.set(local(2026, 10, 1, 9, 0))
+
+    calendar = client.get("/readyz").json()["checks"]["calendar"]
+
+    assert calendar == {"covered_until": "2026-12-31", "days_left": 91, "warning": False}
+
+
+def test_readyz_once_the_calendar_has_run_out(client, clock):
+    clock.set(local(2027, 1, 5, 9, 0))
+
+    response = client.get("/readyz")
+
+    # Still ready: the service works on the weekend rule, and says so.
+    assert response.status_code == 200
+    assert response.json()["checks"]["calendar"] == {
+        "covered_until": "2026-12-31",
+        "days_left": -5,
+        "warning": True,
+    }
+
+
+def test_loading_the_next_year_extends_coverage(client, directory: Directory):
+    loaded = client.put("/api/v1/calendar/2027", json=NOTICE_2027, headers=directory.auth("admin"))
+    assert loaded.status_code == 200, loaded.text
+
+    calendar = client.get("/readyz").json()["checks"]["calendar"]
+
+    assert calendar == {"covered_until": "2027-12-31", "days_left": 403, "warning": False}
+
+
+def test_readyz_follows_the_warning_setting(engine, database_url, clock):
+    settings = Settings(
+        database_url=database_url, public_rate_limit="", scheduler="off", calendar_warning_days=30
+    )
+    with TestClient(create_app(settings=settings, engine=engine, clock=clock)) as client:
+        calendar = client.get("/readyz").json()["checks"]["calendar"]
+
+    assert calendar["warning"] is False
+
+
+def test_startup_warns_when_the_calendar_ends_soon(app, caplog):
+    with caplog.at_level(logging.WARNING, logger="zhaocuo"), TestClient(app):
+        pass
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("ends on 2026-12-31 (38 days from now)" in message for message in warnings)
+
+
+def test_startup_is_quiet_while_coverage_lasts(app, clock, caplog):
+    clock.set(local(2026, 6, 1, 9, 0))
+
+    with caplog.at_level(logging.WARNING, logger="zhaocuo"), TestClient(app):
+        pass
+
+    assert not [r for r in caplog.records if "calendar" in r.getMessage()]
+
+
+def test_readyz_on_an_unmigrated_database_is_503(tmp_path: Path, clock):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = create_db_engine(url)
+    settings = Settings(database_url=url, public_rate_limit="", scheduler="off")
+    # Without the lifespan: it reads the calendar, which an empty database does not have.
+    client = TestClient(create_app(settings=settings, engine=engine, clock=clock))
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"] == {"current": None, "head": head_revision()}
+    engine.dispose()
