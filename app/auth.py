@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, select
 
-from app.db import UtcDateTime, get_session, utcnow
+from app.db import RequestSession, UtcDateTime, utcnow
 from app.errors import Forbidden, Unauthorized
 
 TOKEN_PREFIX = "zc_"
@@ -64,7 +64,7 @@ _bearer = HTTPBearer(auto_error=False, description="A unit token: `Authorization
 def get_principal(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> Principal:
     """Resolve the bearer token to the unit and role it acts for; 401 otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -40,8 +40,13 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         raise typer.BadParameter("several workers need PostgreSQL (ZHAOCUO_DATABASE_URL)")
     uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, workers=workers,
-        proxy_headers=True, log_level="info",
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
     )
 
 
@@ -62,7 +67,9 @@ def demo() -> None:
     """Load the made-up demo directory (one province, two cities) and demo tokens."""
     with session_scope() as session:
         result = load_demo(session=session)
-    typer.echo(f"demo directory: {result.units_created} units and {result.sites_created} sites added")
+    typer.echo(
+        f"demo directory: {result.units_created} units and {result.sites_created} sites added"
+    )
     if result.tokens:
         typer.echo("demo tokens (shown once; keep them):")
         for role, unit_name, plain in result.tokens:
@@ -93,7 +100,9 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int = typer.Argument(..., help="the token's id (see `token list`)")) -> None:
+def token_revoke(
+    token_id: int = typer.Argument(..., help="the token's id (see `token list`)"),
+) -> None:
     """Revoke a token at once."""
     with session_scope() as session:
         revoke_token(session=session, token_id=token_id, now=utcnow())
@@ -106,7 +115,10 @@ def token_list() -> None:
     with session_scope() as session:
         for token in list_tokens(session=session):
             state = "revoked" if token.revoked_at else "active"
-            typer.echo(f"{token.id:>5}  {token.prefix}…  unit {token.unit_id:<6} {token.role.value:<10} {state:<8} {token.label}")
+            typer.echo(
+                f"{token.id:>5}  {token.prefix}…  unit {token.unit_id:<6} "
+                f"{token.role.value:<10} {state:<8} {token.label}"
+            )
 
 
 def main() -> None:

@@ -1,10 +1,13 @@
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import Request
+import anyio
+from anyio.lowlevel import RunVar
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
@@ -49,7 +52,17 @@ def create_db_engine(url: str, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # One connection: every transaction takes the write lock (BEGIN IMMEDIATE), so they run
+        # one at a time anyway. Waiting for the pool wakes the next in line as soon as the lock
+        # is free, where SQLite's busy handler polls with sleeps of up to 100 ms and lets
+        # some requests starve for seconds.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -94,7 +107,54 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed only if the endpoint returned normally."""
-    with session_scope(request.app.state.engine) as session:
-        yield session
+# Worker threads left to requests that already hold a connection, and to sync work that does
+# not touch the database, whatever the number of requests waiting for the database.
+THREADS_KEPT_FREE = 8
+_request_slots: RunVar[anyio.Semaphore] = RunVar("zhaocuo_request_slots")
+
+
+def request_slots() -> anyio.Semaphore:
+    """The event loop's database slots: fewer than its worker threads (see get_session)."""
+    try:
+        return _request_slots.get()
+    except LookupError:
+        threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+        slots = anyio.Semaphore(max(1, threads - THREADS_KEPT_FREE))
+        _request_slots.set(slots)
+        return slots
+
+
+def _end_transaction(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request, committed only if the endpoint returned normally.
+
+    A request's dependencies, endpoint and commit run in turn on worker threads. Were every
+    thread taken by requests blocked on the connection pool or on SQLite's write lock, the
+    request holding the connection could not get a thread to finish, and the server would
+    stall until the 30-second timeouts: so a request first waits for a slot on the event
+    loop, where waiting takes no thread.
+    """
+    async with request_slots():
+        session = Session(request.app.state.engine, expire_on_commit=False)
+        try:
+            yield session
+        except BaseException:
+            await run_in_threadpool(_end_transaction, session, commit=False)
+            raise
+        await run_in_threadpool(_end_transaction, session, commit=True)
+
+
+# Finish the transaction before the response is sent. FastAPI's default for a dependency with
+# yield is to finish it afterwards: a commit that failed would follow a 201 already sent, and
+# the citizen would keep a tracking code for a report that does not exist. Every endpoint and
+# dependency uses this one object, so a request has one session.
+RequestSession = Depends(get_session, scope="function")

@@ -2,22 +2,23 @@
 
 from datetime import datetime
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import get_session
+from app.db import RequestSession
 from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import get_calendar
 
 
-def get_now(request: Request) -> datetime:
+# Async because they never block: a sync dependency costs a hop through the thread pool.
+async def get_now(request: Request) -> datetime:
     return request.app.state.clock.now()
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_work_calendar(session: Session = Depends(get_session)) -> WorkCalendar:
+def get_work_calendar(session: Session = RequestSession) -> WorkCalendar:
     return get_calendar(session)

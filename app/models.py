@@ -3,17 +3,21 @@
 from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.reports.models import Report, ReportEvent
-from app.sla.models import EscalationRung, Notification  # noqa: F401
-from app.stats.models import SlaReport, SlaReportRun  # noqa: F401
+from app.sla.models import EscalationRung, Notification
+from app.stats.models import SlaReport, SlaReportRun
 from app.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
     "ApiToken",
     "CalendarDay",
     "CalendarYear",
+    "EscalationRung",
+    "Notification",
     "Report",
     "ReportEvent",
     "Site",
     "SiteHost",
+    "SlaReport",
+    "SlaReportRun",
     "Unit",
 ]

@@ -50,6 +50,8 @@ SUBMIT_PATH = "/api/v1/reports"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 SERVER_START_SECONDS = 30
+# A server that cannot take one more report this long after the load stopped has stalled.
+STALL_SECONDS = 10
 QUIET_POLL_SECONDS = 0.3
 
 
@@ -177,13 +179,15 @@ def run_cli(args: list[str], *, database_url: str, workdir: Path) -> None:
         raise BenchError(f"zhaocuo {' '.join(args)} failed:\n{completed.stderr[-2000:]}")
 
 
-def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+def http(
+    method: str, url: str, body: dict | None = None, *, timeout: float = 5
+) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, raw = error.code, error.read()
@@ -316,6 +320,19 @@ def warm_up(base_url: str, *, expect_owner: bool) -> str:
     return body["tracking_code"]
 
 
+def probe_after_load(server: Server) -> tuple[str | None, str | None]:
+    """One more submission once wrk has stopped: its tracking code, or why it failed."""
+    try:
+        status, body = http(
+            "POST", f"{server.base_url}{SUBMIT_PATH}", sample_report(), timeout=STALL_SECONDS
+        )
+    except OSError as error:
+        return None, f"no answer to one submission after the load ({error!r}): stalled or down"
+    if status != 201:
+        return None, f"a submission after the load got {status}: {body}"
+    return body.get("tracking_code"), None
+
+
 def stored_tracking_codes(database_url: str) -> set[str]:
     query = "SELECT tracking_code FROM report"
     url = make_url(database_url)
@@ -385,11 +402,11 @@ def check_failures_are_counted(server: Server) -> None:
     )
 
 
-def judge(row: Row, *, stored: set[str] | None, connections: int) -> None:
-    """Fail a row on any error response, socket error, or 201 that is not a stored report."""
+def judge(row: Row, *, stored: set[str] | None, connections: int, after_load: str | None) -> None:
+    """Fail a row on error responses, socket errors, a stall, or a 201 with nothing stored."""
     result = row.result
     assert result is not None
-    problems = []
+    problems = [after_load] if after_load else []
     if result.non_2xx_3xx:
         problems.append(f"{result.non_2xx_3xx} non-2xx responses {result.statuses}")
     if result.socket_errors or result.timeouts:
@@ -432,8 +449,9 @@ def bench_zhaocuo(
         warm_up_code = warm_up(server.base_url, expect_owner=True)
         stored_before = stored_when_quiet(database_url)
         measure(row, server, options=options)
-        stored = stored_when_quiet(database_url) - stored_before - {warm_up_code}
-    judge(row, stored=stored, connections=options.connections)
+        probe_code, after_load = probe_after_load(server)
+        stored = stored_when_quiet(database_url) - stored_before - {warm_up_code, probe_code}
+    judge(row, stored=stored, connections=options.connections, after_load=after_load)
 
 
 def bench_minimal(
@@ -446,7 +464,8 @@ def bench_minimal(
             check_failures_are_counted(server)
         warm_up(server.base_url, expect_owner=False)
         measure(row, server, options=options)
-    judge(row, stored=None, connections=options.connections)
+        _, after_load = probe_after_load(server)
+    judge(row, stored=None, connections=options.connections, after_load=after_load)
 
 
 def ratio(value: float | None, baseline: float | None) -> str:

@@ -7,6 +7,7 @@
 # ZHAOCUO_MIGRATE_ON_START=0, so that two containers never race to upgrade the schema.
 set -eu
 
+# Without a command (as when run by hand: sh docker/entrypoint.sh), serve on HOST:PORT.
 if [ "$#" -eq 0 ]; then
     set -- zhaocuo serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}"
 fi

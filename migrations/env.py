@@ -1,6 +1,7 @@
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
@@ -47,6 +48,10 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
+# Several containers may start at once and each migrate: on PostgreSQL they take turns.
+MIGRATION_LOCK_KEY = int.from_bytes(b"zc-migr", "big")
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -56,6 +61,9 @@ def _run(connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

@@ -13,7 +13,7 @@ from app.auth import (
     require_admin,
     revoke_token,
 )
-from app.db import get_session
+from app.db import RequestSession
 from app.deps import get_now
 from app.directory import service
 from app.directory.models import (
@@ -34,7 +34,7 @@ def _scope(principal: Principal) -> int | None:
 
 @router.get("/units", response_model=list[UnitPublic])
 def list_units(
-    principal: Principal = Depends(get_principal), session: Session = Depends(get_session)
+    principal: Principal = Depends(get_principal), session: Session = RequestSession
 ) -> list[UnitPublic]:
     """Units the caller may see: its own subtree (all units for an admin)."""
     units = service.list_units(session=session, within=_scope(principal))
@@ -45,7 +45,7 @@ def list_units(
 def create_unit(
     unit_in: UnitCreate,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> UnitPublic:
     """Add a unit under its supervising unit (admin)."""
     return UnitPublic.model_validate(service.create_unit(session=session, unit_in=unit_in))
@@ -56,7 +56,7 @@ def update_unit(
     unit_id: int,
     unit_in: UnitUpdate,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> UnitPublic:
     """Rename, move, or change a unit's contact and webhook (admin)."""
     unit = service.update_unit(session=session, unit_id=unit_id, unit_in=unit_in)
@@ -65,7 +65,7 @@ def update_unit(
 
 @router.get("/sites", response_model=list[SitePublic])
 def list_sites(
-    principal: Principal = Depends(get_principal), session: Session = Depends(get_session)
+    principal: Principal = Depends(get_principal), session: Session = RequestSession
 ) -> list[SitePublic]:
     """Sites run by the caller's subtree (all sites for an admin)."""
     sites = service.list_sites(session=session, within=_scope(principal))
@@ -76,7 +76,7 @@ def list_sites(
 def create_site(
     site_in: SiteCreate,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> SitePublic:
     """Register a site, its owner unit and its host names (admin)."""
     site = service.create_site(session=session, site_in=site_in)
@@ -88,7 +88,7 @@ def update_site(
     site_id: int,
     site_in: SiteUpdate,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> SitePublic:
     """Change a site's name, owner unit, status or host names (admin)."""
     site = service.update_site(session=session, site_id=site_id, site_in=site_in)
@@ -120,7 +120,7 @@ class TokenIssued(TokenPublic):
 def get_tokens(
     unit_id: int | None = None,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> list[ApiToken]:
     """Tokens, without their secret part (admin)."""
     return list_tokens(session=session, unit_id=unit_id)
@@ -130,7 +130,7 @@ def get_tokens(
 def create_token(
     token_in: TokenCreate,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> TokenIssued:
     """Issue a token for a unit; the token is shown in this response only (admin)."""
     token, plain = issue_token(
@@ -143,7 +143,7 @@ def create_token(
 def revoke(
     token_id: int,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
 ) -> ApiToken:
     """Revoke a token at once (admin)."""

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import get_session
+from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
 from app.reports import service
@@ -23,7 +23,7 @@ def rate_limited(request: Request) -> None:
 )
 def submit_report(
     report_in: ReportCreate,
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now=Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
@@ -44,7 +44,7 @@ def submit_report(
 
 
 @router.get("/{tracking_code}", response_model=ReportPublic)
-def read_report(tracking_code: str, session: Session = Depends(get_session)) -> ReportPublic:
+def read_report(tracking_code: str, session: Session = RequestSession) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
     return service.public_view(session=session, report=report)
@@ -58,7 +58,7 @@ def read_report(tracking_code: str, session: Session = Depends(get_session)) -> 
 def supplement_report(
     tracking_code: str,
     supplement_in: SupplementIn,
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now=Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),

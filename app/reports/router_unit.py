@@ -5,7 +5,7 @@ from sqlmodel import Session
 
 from app.auth import Principal, get_principal, require_admin
 from app.config import Settings
-from app.db import get_session
+from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.reports import service
 from app.reports.models import Report
@@ -39,7 +39,7 @@ def _detail(session: Session, report: Report) -> ReportDetail:
 def list_reports(
     filters: InboxFilters = Query(),
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
@@ -65,7 +65,7 @@ def list_reports(
 def read_report(
     report_id: int,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> ReportDetail:
     """One report with the citizen's contact details and its whole history."""
     report = service.get_for_unit(session=session, principal=principal, report_id=report_id)
@@ -77,7 +77,7 @@ def reply(
     report_id: int,
     reply_in: ReplyIn,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
@@ -100,7 +100,7 @@ def resolve(
     report_id: int,
     resolve_in: ResolveIn,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
@@ -123,7 +123,7 @@ def decline(
     report_id: int,
     decline_in: DeclineIn,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
@@ -146,7 +146,7 @@ def transfer(
     report_id: int,
     transfer_in: TransferIn,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
@@ -169,7 +169,7 @@ def request_info(
     report_id: int,
     info_in: InfoRequestIn,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
 ) -> ReportDetail:
     """Ask the citizen for more information; the clocks pause until they answer."""
@@ -184,7 +184,7 @@ def route(
     report_id: int,
     route_in: RouteIn,
     principal: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),

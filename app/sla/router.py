@@ -6,7 +6,7 @@ from sqlmodel import Session, SQLModel
 
 from app.auth import Principal, get_principal, require_admin
 from app.config import Settings
-from app.db import get_session
+from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.sla import notify
 from app.sla.models import Notification, NotificationKind
@@ -55,7 +55,7 @@ def list_notifications(
     after_id: int | None = Query(None, description="the next_after_id of the previous page"),
     limit: int = Query(100, ge=1, le=500),
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> NotificationPage:
     """The caller's unit's notifications, oldest first: what its webhook gets, for pulling."""
     rows = notify.list_for_unit(
@@ -75,7 +75,7 @@ def list_notifications(
 def acknowledge_notification(
     notification_id: int,
     principal: Principal = Depends(get_principal),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
 ) -> NotificationOut:
     """Acknowledge a notification: it leaves the unacknowledged list and is no longer pushed."""
@@ -92,7 +92,7 @@ def list_deliveries(
     after_id: int | None = None,
     limit: int = Query(100, ge=1, le=500),
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> list[NotificationDelivery]:
     """Notifications with their delivery state (admin), oldest first."""
     rows = notify.list_for_operators(
@@ -107,7 +107,7 @@ def list_deliveries(
 def retry_delivery(
     notification_id: int,
     _: Principal = Depends(require_admin),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from app.auth import Principal, require_supervisor
 from app.config import Settings
-from app.db import get_session
+from app.db import RequestSession
 from app.deps import get_app_settings, get_now
 from app.stats import service
 from app.stats.exports import SlaFormat, render_sla_report
@@ -34,7 +34,7 @@ def read_stats(
     as_of: datetime | None = Query(None, description=AS_OF_DESCRIPTION),
     unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
     principal: Principal = Depends(require_supervisor),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     settings: Settings = Depends(get_app_settings),
 ) -> StatsOut:
@@ -57,7 +57,7 @@ def read_notice(
     as_of: datetime | None = Query(None, description=AS_OF_DESCRIPTION),
     unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
     principal: Principal = Depends(require_supervisor),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     now: datetime = Depends(get_now),
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
@@ -81,7 +81,7 @@ def read_sla_report(
     format: SlaFormat = Query(SlaFormat.json, description="json, csv or xlsx"),
     unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
     principal: Principal = Depends(require_supervisor),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
     """The nightly SLA report of a day: open, due, overdue and escalations per unit."""

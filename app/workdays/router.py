@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.auth import Principal, require_admin
 from app.config import Settings
-from app.db import get_session
+from app.db import RequestSession
 from app.deps import get_app_settings, get_now
 from app.workdays import service
 from app.workdays.schemas import (
@@ -27,7 +27,7 @@ Year = Annotated[int, Path(ge=1, le=9999, description="a calendar year, e.g. 202
 def get_coverage(
     now: datetime = Depends(get_now),
     settings: Settings = Depends(get_app_settings),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
 ) -> CoveragePublic:
     """The last day the official calendar covers; warning when it ends soon."""
     status = service.coverage_status(
@@ -44,7 +44,7 @@ def get_coverage(
 
 
 @router.get("/{year}", response_model=CalendarYearPublic)
-def get_year(year: Year, session: Session = Depends(get_session)) -> CalendarYearPublic:
+def get_year(year: Year, session: Session = RequestSession) -> CalendarYearPublic:
     """A year's holidays and make-up working days, and whether they are official."""
     return service.describe_year(session=session, year=year)
 
@@ -55,7 +55,7 @@ def put_year(
     notice: CalendarNotice,
     principal: Principal = Depends(require_admin),
     now: datetime = Depends(get_now),
-    session: Session = Depends(get_session),
+    session: Session = RequestSession,
     settings: Settings = Depends(get_app_settings),
 ) -> CalendarLoadResult:
     """Load a year from the State Council notice (admin); open reports' deadlines follow it."""

@@ -12,28 +12,11 @@ from sqlmodel import Session, select
 
 from app.reports.models import Report, ReportEvent
 from tests.conftest import Directory, local
+from tests.workdays.notices import notice_2027_fields
 
-# A plausible 2027 notice (the real one is published around November 2026). Only 元旦 matters
-# to the reports below: Friday 1 to Sunday 3 January, with no make-up day.
-NOTICE_2027 = {
-    "source": "国务院办公厅关于2027年部分节假日安排的通知",
-    "holidays": [
-        {"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"},
-        {"name": "春节", "start": "2027-02-06", "end": "2027-02-14"},
-        {"name": "清明节", "start": "2027-04-03", "end": "2027-04-05"},
-        {"name": "劳动节", "start": "2027-05-01", "end": "2027-05-05"},
-        {"name": "端午节", "start": "2027-06-09", "end": "2027-06-11"},
-        {"name": "中秋节", "start": "2027-09-15", "end": "2027-09-17"},
-        {"name": "国庆节", "start": "2027-10-01", "end": "2027-10-07"},
-    ],
-    "makeup_workdays": [
-        {"name": "春节", "date": "2027-02-20"},
-        {"name": "劳动节", "date": "2027-04-25"},
-        {"name": "端午节", "date": "2027-06-12"},
-        {"name": "国庆节", "date": "2027-09-26"},
-        {"name": "国庆节", "date": "2027-10-09"},
-    ],
-}
+# Only 元旦 of the 2027 notice matters to the reports below: Friday 1 to Sunday 3 January,
+# with no make-up day.
+NOTICE_2027 = notice_2027_fields()
 
 
 def due(year: int, month: int, day: int) -> datetime:
@@ -176,8 +159,8 @@ def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_
     assert response.status_code == 200, response.text
     assert response.json() == {
         "year": 2027,
-        "holidays": 33,
-        "makeup_workdays": 5,
+        "holidays": 17,
+        "makeup_workdays": 3,
         "reports_moved": 1,
     }
     report = stored(engine, code)
