@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ZHAOCUO_DATABASE_URL ?= sqlite:///./var/zhaocuo.db
 
-.PHONY: run test test-sqlite test-postgres lint format migrate demo bench clean
+.PHONY: run test test-sqlite test-postgres lint format migrate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,9 +42,12 @@ format: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/zhaocuo migrate
 
+## bench: every benchmark (several minutes; needs wrk and the local PostgreSQL)
 bench: $(STAMP)
 	$(BIN)/python bench/workdays.py
 	$(BIN)/python bench/submit.py
+	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/notice.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

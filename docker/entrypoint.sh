@@ -2,9 +2,9 @@
 # Container start: bring the database schema to head, then run the command given
 # (`zhaocuo serve` by default). The database is ZHAOCUO_DATABASE_URL.
 #
-# Several nodes on one PostgreSQL database: migrate once from a release job
-# (`docker run … zhaocuo migrate`) and start the API and scheduler containers with
-# ZHAOCUO_MIGRATE_ON_START=0, so that two containers never race to upgrade the schema.
+# Several nodes on one PostgreSQL database may all migrate at start: the migration takes an
+# advisory lock, so they upgrade one after the other. ZHAOCUO_MIGRATE_ON_START=0 leaves the
+# upgrade to a release job (`docker run … zhaocuo migrate`) instead.
 set -eu
 
 # Without a command (as when run by hand: sh docker/entrypoint.sh), serve on HOST:PORT.
