@@ -27,12 +27,12 @@ from app.workdays.calendar import WorkCalendar
 router = APIRouter(prefix="/api/v1/unit/reports", tags=["unit"])
 
 
-def _detail(session: Session, report: Report) -> ReportDetail:
+def _detail(session: Session, principal: Principal, report: Report) -> ReportDetail:
     events = service.events_of(session=session, report_id=report.id)
-    return ReportDetail.model_validate(
-        report,
-        update={"events": [ReportEventOut.model_validate(e) for e in events]},
-    )
+    update: dict = {"events": [ReportEventOut.model_validate(e) for e in events]}
+    if not service.can_see_contact(session=session, principal=principal, report=report):
+        update |= {"citizen_name": None, "citizen_phone": None, "citizen_email": None}
+    return ReportDetail.model_validate(report, update=update)
 
 
 @router.get("", response_model=InboxPage)
@@ -69,7 +69,7 @@ def read_report(
 ) -> ReportDetail:
     """One report with the citizen's contact details and its whole history."""
     report = service.get_for_unit(session=session, principal=principal, report_id=report_id)
-    return _detail(session, report)
+    return _detail(session, principal, report)
 
 
 @router.post("/{report_id}/reply", response_model=ReportDetail)
@@ -92,7 +92,7 @@ def reply(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, report)
+    return _detail(session, principal, report)
 
 
 @router.post("/{report_id}/resolve", response_model=ReportDetail)
@@ -115,7 +115,7 @@ def resolve(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, report)
+    return _detail(session, principal, report)
 
 
 @router.post("/{report_id}/decline", response_model=ReportDetail)
@@ -138,7 +138,7 @@ def decline(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, report)
+    return _detail(session, principal, report)
 
 
 @router.post("/{report_id}/transfer", response_model=ReportDetail)
@@ -161,7 +161,7 @@ def transfer(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, report)
+    return _detail(session, principal, report)
 
 
 @router.post("/{report_id}/request-info", response_model=ReportDetail)
@@ -176,7 +176,7 @@ def request_info(
     report = service.request_info(
         session=session, principal=principal, report_id=report_id, info_in=info_in, now=now
     )
-    return _detail(session, report)
+    return _detail(session, principal, report)
 
 
 @router.post("/{report_id}/route", response_model=ReportDetail)
@@ -199,4 +199,4 @@ def route(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, report)
+    return _detail(session, principal, report)

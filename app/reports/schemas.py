@@ -156,7 +156,11 @@ class ReportEventOut(SQLModel):
 
 
 class ReportDetail(ReportSummary):
-    """A report as its owner unit and supervisors see it, contact details included."""
+    """A report as the units that may see it see it.
+
+    The citizen's contact details are filled in only for the owner unit and its supervisors:
+    an admin elsewhere in the tree, or anyone looking at an unrouted report, gets nulls.
+    """
 
     description: str
     site_id: int | None

@@ -302,6 +302,13 @@ def get_for_unit(*, session: Session, principal: Principal, report_id: int) -> R
     return report
 
 
+def can_see_contact(*, session: Session, principal: Principal, report: Report) -> bool:
+    """Contact details stay with the owner unit and its supervisors, even for admins."""
+    return report.owner_unit_id is not None and directory.is_within(
+        session=session, unit_id=report.owner_unit_id, root_unit_id=principal.unit_id
+    )
+
+
 def _get_for_update(*, session: Session, principal: Principal, report_id: int) -> Report:
     report = get_for_unit(session=session, principal=principal, report_id=report_id)
     # Lock the row on PostgreSQL so two handlers cannot answer at once; SQLite locks the file.

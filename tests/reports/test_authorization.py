@@ -318,6 +318,28 @@ def test_owner_and_supervisors_see_contact_details(client, world: World, actor):
     )
 
 
+def test_contact_details_never_leave_the_owner_and_its_supervisors(
+    client, world: World, session: Session
+):
+    # An admin of another branch may read and route reports, but not the citizen's contact.
+    _, plain = issue_token(session=session, unit_id=world.directory.city_b, role=Role.admin)
+    session.commit()
+    elsewhere = {"Authorization": f"Bearer {plain}"}
+    for report_id, headers in [
+        (world.report_a1, elsewhere),
+        (world.report_unrouted, world.headers["admin"]),
+    ]:
+        detail = client.get(f"/api/v1/unit/reports/{report_id}", headers=headers)
+        assert detail.status_code == 200
+        assert "13600001234" not in detail.text
+        body = detail.json()
+        assert (body["citizen_name"], body["citizen_phone"], body["citizen_email"]) == (
+            None,
+            None,
+            None,
+        )
+
+
 @pytest.mark.parametrize("actor", ["supervisor_a", "admin"])
 def test_a_supervisor_or_admin_sees_but_does_not_answer(client, world: World, actor):
     response = client.post(
