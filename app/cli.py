@@ -1,5 +1,7 @@
 """The `zhaocuo` command for operators."""
 
+import logging
+
 import typer
 import uvicorn
 
@@ -18,8 +20,11 @@ token_app = typer.Typer(help="Issue and revoke unit tokens.", no_args_is_help=Tr
 cli.add_typer(token_app, name="token")
 cli.add_typer(import_app, name="import")
 cli.add_typer(calendar_app, name="calendar")
-cli.command("notice")(notice)
-cli.command("sla-report")(sla_report)
+
+
+def _configure_logging() -> None:
+    """The service's own log lines (scheduler, escalations, deliveries) beside uvicorn's."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 @cli.command()
@@ -36,6 +41,7 @@ def serve(
     workers: int = typer.Option(1, help="API processes; use several on PostgreSQL only"),
 ) -> None:
     """Serve the HTTP API (and the scheduler too when ZHAOCUO_SCHEDULER=embedded)."""
+    _configure_logging()
     settings = get_settings()
     if workers > 1 and settings.is_sqlite:
         raise typer.BadParameter("several workers need PostgreSQL (ZHAOCUO_DATABASE_URL)")
@@ -53,12 +59,10 @@ def serve(
 @cli.command()
 def scheduler() -> None:
     """Run the scheduled jobs (escalations, webhook delivery, nightly report) until stopped."""
-    import logging
-
     from app.db import get_engine
     from app.sla.jobs import run_until_stopped
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging()
     run_until_stopped(engine=get_engine(), settings=get_settings())
 
 
@@ -119,6 +123,10 @@ def token_list() -> None:
                 f"{token.id:>5}  {token.prefix}…  unit {token.unit_id:<6} "
                 f"{token.role.value:<10} {state:<8} {token.label}"
             )
+
+
+cli.command("notice")(notice)
+cli.command("sla-report")(sla_report)
 
 
 def main() -> None:
