@@ -3,9 +3,11 @@
 from datetime import datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from app.main import create_app
 from app.reports.models import Report, ReportEvent
 from app.reports.service import TRACKING_ALPHABET, TRACKING_LENGTH
 from tests.conftest import Directory, local
@@ -466,3 +468,22 @@ def test_supplement_text_must_not_be_empty(client, directory: Directory):
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "text"]
+
+
+# --- flooding --------------------------------------------------------------------------
+
+
+def test_an_address_past_the_submission_limit_gets_429_and_nothing_is_stored(
+    settings, engine, clock, directory: Directory
+):
+    limited = settings.model_copy(update={"public_rate_limit": "2/minute"})
+    with TestClient(create_app(settings=limited, engine=engine, clock=clock)) as client:
+        first, second = submit(client), submit(client)
+        third = client.post("/api/v1/reports", json=payload())
+
+    assert first["tracking_code"] != second["tracking_code"]
+    assert third.status_code == 429
+    assert third.json() == {
+        "detail": "too many reports from your address; please try again in a minute"
+    }
+    assert count(engine, Report) == 2
