@@ -12,7 +12,7 @@ from app.directory import service as directory
 from app.directory.cli import import_app
 from app.directory.demo import load_demo
 from app.migrate import upgrade_to_head
-from app.stats.cli import notice, sla_report
+from app.stats.cli import notice, settle, sla_report
 from app.workdays.cli import calendar_app
 
 cli = typer.Typer(help="zhaocuo: 我为政府网站找错 service", no_args_is_help=True)
@@ -127,6 +127,7 @@ def token_list() -> None:
 
 cli.command("notice")(notice)
 cli.command("sla-report")(sla_report)
+cli.command("settle")(settle)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.reports.models import Report, ReportEvent
 from app.sla.models import EscalationRung, Notification
-from app.stats.models import SlaReport, SlaReportRun
+from app.stats.models import SettledFigures, SettledState, SlaReport, SlaReportRun
 from app.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
@@ -15,6 +15,8 @@ __all__ = [
     "Notification",
     "Report",
     "ReportEvent",
+    "SettledFigures",
+    "SettledState",
     "Site",
     "SiteHost",
     "SlaReport",

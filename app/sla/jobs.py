@@ -21,7 +21,7 @@ from app.clock import Clock
 from app.config import Settings
 from app.sla.escalation import SweepResult, sweep
 from app.sla.notify import DeliveryResult, deliver_due
-from app.stats.jobs import run_nightly_report
+from app.stats.jobs import run_nightly_report, run_settle
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +138,17 @@ def run_delivery(
 def run_nightly(
     *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
 ) -> bool:
-    """The nightly SLA report, with every night missed since the last one; True if it ran."""
+    """The nightly work, True if it ran: settling closed reports, and the SLA report with
+    every night missed since the last one."""
     if not leadership.is_leader():
         return False
-    run_nightly_report(engine=engine, now=clock.now(), settings=settings)
+    now = clock.now()
+    try:
+        run_settle(engine=engine, now=now, settings=settings)
+    except Exception:
+        # Statistics stay right without it (they read the unsettled reports); retried tonight.
+        log.exception("settling closed reports failed; it will be retried on the next run")
+    run_nightly_report(engine=engine, now=now, settings=settings)
     return True
 
 

@@ -1,4 +1,4 @@
-"""`zhaocuo notice` and `zhaocuo sla-report`: the operators' way to the same reports."""
+"""`zhaocuo notice`, `zhaocuo sla-report` and `zhaocuo settle`: the operators' way in."""
 
 import sys
 from datetime import datetime
@@ -112,3 +112,12 @@ def sla_report(
         f"SLA report for {day.isoformat()} already existed; its files were written again "
         f"in {settings.sla_report_dir}"
     )
+
+
+def settle() -> None:
+    """Add the reports closed since the last run into the monthly figures statistics read.
+
+    The scheduler does this each night; by hand it helps after a bulk import.
+    """
+    result = jobs.run_settle(engine=get_engine(), now=Clock().now(), settings=get_settings())
+    typer.echo(f"{result.reports} closed report(s) settled into {result.months} unit month(s)")

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.sla import notify
 from app.sla.deadlines import local_date
-from app.stats import queries, service
+from app.stats import queries, service, settle
 from app.stats.exports import SlaFormat, render_sla_report
 from app.stats.models import SlaReportRun
 from app.stats.schemas import SlaReportOut
@@ -123,3 +123,19 @@ def run_nightly_report(*, engine: Engine, now: datetime, settings: Settings) -> 
         except Exception:
             # The day stays pending and is retried on the next run; later days go ahead.
             log.exception("SLA report for %s failed; it will be retried on the next run", day)
+
+
+def run_settle(*, engine: Engine, now: datetime, settings: Settings) -> settle.SettleResult:
+    """Add the reports closed since the last run into the settled monthly figures."""
+    with session_scope(engine) as session:
+        if engine.dialect.name == "postgresql":
+            # One snapshot for adding and marking: a report closed meanwhile is left for later.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        result = settle.settle(session=session, now=now, settings=settings)
+    log.info(
+        "settled %d closed reports into %d unit months%s",
+        result.reports,
+        result.months,
+        " (rebuilt for a new time zone)" if result.rebuilt else "",
+    )
+    return result

@@ -36,3 +36,43 @@ class SlaReport(SQLModel, table=True):
     reminders: int = Field(default=0, description="reminders (提醒) fired during the day")
     urges: int = Field(default=0, description="催办 fired during the day")
     supervisions: int = Field(default=0, description="督办 fired during the day")
+
+
+class SettledFigures(SQLModel, table=True):
+    """One unit's figures over the settled reports it received in one local month or year.
+
+    A closed report never changes again and counts the same for every later cut-off, so the
+    settle job adds it here once, to its month's row and to its year's row; statistics then
+    read these rows instead of every report (a year's row saves twelve).
+    """
+
+    __tablename__ = "settled_figures"
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    starts_on: date = Field(primary_key=True, description="the first day of the month or year")
+    months: int = Field(primary_key=True, description="1 for a month's row, 12 for a year's")
+    received: int = 0
+    declined: int = 0
+    resolved: int = 0
+    confirmed: int = 0
+    first_replies_due: int = 0
+    first_replies_in_time: int = 0
+    late_first_replies: int = 0
+    handling_workdays_total: int = 0
+    # No overdue_open: a closed report is never overdue.
+
+
+class SettledState(SQLModel, table=True):
+    """What the settled figures hold: one row, written by the settle job."""
+
+    __tablename__ = "settled_state"
+
+    id: int = Field(default=1, primary_key=True)
+    timezone: str = Field(max_length=64, description="the zone whose months the rows follow")
+    settled_through: datetime | None = Field(
+        default=None,
+        sa_column=Column(UtcDateTime()),
+        description="the latest closing among settled reports: cut-offs before it read reports",
+    )
+    settled_reports: int = Field(default=0, description="reports added so far")
+    last_run_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))

@@ -7,32 +7,38 @@ is tested with IS NULL first), because NOT NULL would silently drop a report fro
 """
 
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     and_,
-    case,
     cast,
+    false,
     func,
+    literal,
     literal_column,
     not_,
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.sql.selectable import CTE
 from sqlmodel import Session
 
 from app.directory.models import Unit
 from app.reports.models import EventKind, Report, ReportEvent, ReportStatus, Verdict
-from app.stats.models import SlaReport
+from app.stats.models import SettledFigures, SlaReport
 from app.stats.schemas import COUNT_FIELDS
+
+if TYPE_CHECKING:
+    from app.stats.settle import SettledMonths
 
 report = Report.__table__
 unit = Unit.__table__
 report_event = ReportEvent.__table__
+settled_figures = SettledFigures.__table__
 
 RUNG_KINDS = {
     EventKind.reminder.value: "reminders",
@@ -42,7 +48,8 @@ RUNG_KINDS = {
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
+    # FILTER rather than SUM(CASE …): rows that do not match skip the aggregate altogether.
+    return func.count().filter(condition)
 
 
 def _at_or_before(column, instant: datetime) -> ColumnElement[bool]:
@@ -86,7 +93,7 @@ def figure_columns(as_of: datetime) -> list[ColumnElement]:
         _count(and_(valid, or_(responded, unanswered_past_due))).label("first_replies_due"),
         _count(and_(valid, answered_in_time)).label("first_replies_in_time"),
         _count(and_(valid, or_(answered_late, unanswered_past_due))).label("late_first_replies"),
-        func.sum(case((resolved, func.coalesce(report.c.handling_workdays, 0)), else_=0)).label(
+        func.coalesce(func.sum(report.c.handling_workdays).filter(resolved), 0).label(
             "handling_workdays_total"
         ),
         _count(
@@ -162,46 +169,73 @@ def unit_figure_counts(
     start: datetime,
     end: datetime,
     as_of: datetime,
+    settled: "SettledMonths | None" = None,
 ) -> dict[int, tuple[dict[str, int], dict[str, int]]]:
     """Per unit in scope: (its own counts, its subtree's summed counts); units without reports
     anywhere in their subtree are absent.
 
     Reports count when received in [start, end) and no later than as_of, by current owner.
     `scope_unit_ids` (the scope's units, when known) narrows the scan to them when they are few.
+    With `settled` months, settled reports received in them are read from their rows instead.
     """
     scope = scope_cte(scope_root_id)
     narrowed = scope_unit_ids is not None and len(scope_unit_ids) <= SCOPE_FILTER_MAX_UNITS
     owner, received_at = _scan_columns(session, narrowed=narrowed)
-    per_unit_filter = [owner.is_not(None), _received_within(start, end, as_of, received_at)]
-    if narrowed:
-        per_unit_filter.append(owner.in_(scope_unit_ids))
-    per_unit = (
-        select(owner.label("unit_id"), *figure_columns(as_of))
-        .select_from(report)
-        .where(*per_unit_filter)
-        .group_by(owner)
-        .subquery("per_unit")
-    )
-    # Every (supervising unit, unit below it or itself) pair within the scope.
+
+    def per_owner(*conditions: ColumnElement[bool]):
+        filters = [owner.is_not(None), *conditions]
+        if narrowed:
+            filters.append(owner.in_(scope_unit_ids))
+        return (
+            select(owner.label("unit_id"), *figure_columns(as_of))
+            .select_from(report)
+            .where(*filters)
+            .group_by(owner)
+        )
+
+    if settled is None:
+        per_unit = per_owner(_received_within(start, end, as_of, received_at))
+    else:
+        parts = [
+            _settled_rows(settled, scope_unit_ids if narrowed else None),
+            # The reports of the whole months not settled yet: ix_report_unsettled holds them
+            # and every column counted, so they are read without the settled ones.
+            per_owner(
+                report.c.settled == false(),
+                _received_within(settled.start_at, settled.end_at, as_of, received_at),
+            ),
+        ]
+        # Every report of the days before and after the whole months.
+        for edge_start, edge_end in ((start, settled.start_at), (settled.end_at, end)):
+            if edge_start < edge_end:
+                parts.append(per_owner(_received_within(edge_start, edge_end, as_of)))
+        rows = union_all(*parts).subquery("unit_rows")
+        # One row per unit before the roll-up joins each to its supervisors.
+        per_unit = select(
+            rows.c.unit_id, *[_total(rows.c[name]).label(name) for name in COUNT_FIELDS]
+        ).group_by(rows.c.unit_id)
+    per_unit = per_unit.cte("per_unit")
+    # Every (supervising unit, unit below it or itself) pair within the scope. A unit that
+    # supervises no one has its own figures for its subtree's, and needs no pairs.
+    in_scope = select(scope.c.id)
+    supervising = select(unit.c.parent_id).where(unit.c.parent_id.is_not(None))
     closure = select(unit.c.id.label("ancestor_id"), unit.c.id.label("unit_id")).where(
-        unit.c.id.in_(select(scope.c.id))
+        unit.c.id.in_(in_scope), unit.c.id.in_(supervising)
     )
     closure = closure.cte("closure", recursive=True)
     closure = closure.union_all(
         select(closure.c.ancestor_id, unit.c.id).where(unit.c.parent_id == closure.c.unit_id)
     )
-    is_self = closure.c.ancestor_id == closure.c.unit_id
-
-    def total(expression) -> ColumnElement[int]:
-        # PostgreSQL sums bigints into numeric, which arrives as Decimal: 190,000 of them for
-        # 10,000 units. The counts fit a bigint, so they come back as plain integers.
-        return cast(func.sum(expression), BigInteger)
-
-    query = (
+    own = select(
+        per_unit.c.unit_id,
+        literal(False).label("is_subtree"),
+        *[cast(per_unit.c[name], BigInteger) for name in COUNT_FIELDS],
+    ).where(per_unit.c.unit_id.in_(in_scope))
+    subtree = (
         select(
             closure.c.ancestor_id,
-            *[total(case((is_self, per_unit.c[name]), else_=0)) for name in COUNT_FIELDS],
-            *[total(per_unit.c[name]) for name in COUNT_FIELDS],
+            literal(True),
+            *[_total(per_unit.c[name]) for name in COUNT_FIELDS],
         )
         .select_from(closure.join(per_unit, per_unit.c.unit_id == closure.c.unit_id))
         .group_by(closure.c.ancestor_id)
@@ -210,13 +244,47 @@ def unit_figure_counts(
         # The recursive closure makes the planner expect millions of rows, which switches on
         # JIT compilation: it costs more (about half a second) than this one scan ever saves.
         session.execute(text("SET LOCAL jit = off"))
-    result: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
-    width = len(COUNT_FIELDS)
-    for row in session.execute(query).all():
-        own = dict(zip(COUNT_FIELDS, row[1 : 1 + width], strict=True))
-        subtree = dict(zip(COUNT_FIELDS, row[1 + width :], strict=True))
-        result[row[0]] = (own, subtree)
-    return result
+    owns: dict[int, dict[str, int]] = {}
+    subtrees: dict[int, dict[str, int]] = {}
+    for unit_id, is_subtree, *counts in session.execute(union_all(own, subtree)).all():
+        (subtrees if is_subtree else owns)[unit_id] = dict(zip(COUNT_FIELDS, counts, strict=True))
+    nothing = dict.fromkeys(COUNT_FIELDS, 0)
+    return {
+        unit_id: (owns.get(unit_id, nothing), subtrees.get(unit_id) or owns[unit_id])
+        for unit_id in owns.keys() | subtrees.keys()
+    }
+
+
+def _total(expression) -> ColumnElement[int]:
+    # PostgreSQL sums bigints into numeric, which arrives as Decimal: 190,000 of them for
+    # 10,000 units. The counts fit a bigint, so they come back as plain integers.
+    return cast(func.sum(expression), BigInteger)
+
+
+def _settled_rows(settled: "SettledMonths", unit_ids: list[int] | None):
+    """The settled figures of the months, shaped like the per-unit aggregate of reports: the
+    whole years from the years' rows, the months before and after them from the months'."""
+    columns = settled_figures.c
+
+    def spans(months: int, first: date, end: date) -> ColumnElement[bool]:
+        return and_(columns.months == months, columns.starts_on >= first, columns.starts_on < end)
+
+    query = select(
+        columns.unit_id,
+        *[
+            columns[name] if name in columns else literal(0, BigInteger).label(name)
+            for name in COUNT_FIELDS
+        ],
+    ).where(
+        or_(
+            spans(12, settled.years_first, settled.years_end),
+            spans(1, settled.first, settled.years_first),
+            spans(1, settled.years_end, settled.end),
+        )
+    )
+    if unit_ids is not None:
+        query = query.where(columns.unit_id.in_(unit_ids))
+    return query
 
 
 def unrouted_count(*, session: Session, start: datetime, end: datetime, as_of: datetime) -> int:

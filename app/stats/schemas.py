@@ -1,6 +1,8 @@
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
+from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
@@ -22,7 +24,38 @@ COUNT_FIELDS = (
 )
 
 
-class Figures(BaseModel):
+_set_slot = object.__setattr__
+
+
+class Record(BaseModel):
+    """A response model the service also builds itself, from values of the declared types."""
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """A record of every field's value, unchecked: each must already have its field's type.
+
+        What model_construct does for models without aliases, defaults or private attributes,
+        without its loop over the fields in Python (which makes it slower than validating).
+        The 20,000 records of a notice over 10,000 units take 50 ms this way, 85 ms validated.
+        tests/stats/test_schemas.py holds the result to validation's.
+        """
+        record = object.__new__(cls)
+        _set_slot(record, "__dict__", values)
+        _set_slot(record, "__pydantic_fields_set__", _every_field(cls))
+        _set_slot(record, "__pydantic_extra__", None)
+        _set_slot(record, "__pydantic_private__", None)
+        return record
+
+
+@cache
+def _every_field(model: type[BaseModel]) -> set[str]:
+    # One set per class, shared by its records: a set of a dozen names for each record made
+    # building them a fifth slower. Nothing adds to it but assigning a field, which adds a name
+    # it holds already.
+    return set(model.model_fields)
+
+
+class Figures(Record):
     """The statistics of one unit, or of a subtree, for a period as of a cut-off instant."""
 
     received: int = Field(description="reports received in the period")
@@ -46,22 +79,32 @@ class Figures(BaseModel):
     @classmethod
     def from_counts(cls, counts: Mapping[str, int | None]) -> "Figures":
         """Figures with the rates derived from the counts (missing counts are zero)."""
-        values = {name: int(counts.get(name) or 0) for name in COUNT_FIELDS}
-        valid = values["received"] - values["declined"]
-        return cls(
-            **values,
+        # Called for every unit of a notice: the counts are made plain ints here, so the record
+        # needs no validation.
+        get = counts.get
+        received = int(get("received") or 0)
+        declined = int(get("declined") or 0)
+        resolved = int(get("resolved") or 0)
+        first_replies_due = int(get("first_replies_due") or 0)
+        first_replies_in_time = int(get("first_replies_in_time") or 0)
+        handling_workdays_total = int(get("handling_workdays_total") or 0)
+        valid = received - declined
+        return cls.trusted(
+            received=received,
+            declined=declined,
             valid=valid,
-            completion_rate=values["resolved"] / valid if valid else None,
+            resolved=resolved,
+            confirmed=int(get("confirmed") or 0),
+            completion_rate=resolved / valid if valid else None,
+            first_replies_due=first_replies_due,
+            first_replies_in_time=first_replies_in_time,
             on_time_first_reply_rate=(
-                values["first_replies_in_time"] / values["first_replies_due"]
-                if values["first_replies_due"]
-                else None
+                first_replies_in_time / first_replies_due if first_replies_due else None
             ),
-            average_handling_workdays=(
-                values["handling_workdays_total"] / values["resolved"]
-                if values["resolved"]
-                else None
-            ),
+            late_first_replies=int(get("late_first_replies") or 0),
+            handling_workdays_total=handling_workdays_total,
+            average_handling_workdays=handling_workdays_total / resolved if resolved else None,
+            overdue_open=int(get("overdue_open") or 0),
         )
 
     @classmethod
@@ -80,7 +123,7 @@ class Flag(StrEnum):
     late_first_replies = "late_first_replies"  # 有留言未按时首次答复
 
 
-class UnitStats(BaseModel):
+class UnitStats(Record):
     unit_id: int
     unit_name: str
     parent_id: int | None
@@ -90,7 +133,7 @@ class UnitStats(BaseModel):
     flags: list[Flag] = Field(description="shortfalls of the unit's own figures")
 
 
-class RankingEntry(BaseModel):
+class RankingEntry(Record):
     rank: int
     unit_id: int
     unit_name: str

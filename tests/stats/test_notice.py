@@ -14,6 +14,7 @@ from app.config import Settings
 from app.directory.models import Unit
 from app.stats.notice import (
     NoticeFormat,
+    annex_rows,
     decimal_text,
     notice_csv,
     notice_markdown,
@@ -181,6 +182,35 @@ def test_text_cells_never_become_formulas() -> None:
     assert rows[1][1] == '\'=HYPERLINK("http://x")'
     sheet = openpyxl.load_workbook(io.BytesIO(notice_xlsx(stats)))["各单位统计"]
     assert sheet["B2"].data_type == "s"
+
+
+def test_the_markdown_annex_has_the_cells_of_the_text_annex() -> None:
+    slow = answered(2, handling_workdays_total=40)
+    declined = Figures.from_counts({"received": 2, "declined": 2})
+    stats = made_up_stats(
+        [("丙市|教育局", answered(5, late=1)), ("丙市\n民政局", slow), ("丙市财政局", declined)]
+    )
+    below = UnitStats(
+        unit_id=9,
+        unit_name="丙市|教育局 | 办公室",
+        parent_id=1,
+        level=2,
+        own=answered(1),
+        subtree=answered(1),
+        flags=[],
+    )
+    stats.units.append(below)
+
+    # Markdown writes the annex's text cells itself; a "|" is escaped, a line break a space.
+    def markdown_cell(value: str | int | None) -> str:
+        return "—" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+    table = notice_markdown(stats).split("## 附件：各单位网民留言办理情况统计表\n\n")[1]
+    assert table.splitlines()[2:] == [
+        "| " + " | ".join(markdown_cell(value) for value in row) + " |"
+        for row in annex_rows(stats, as_text=True)
+    ]
+    assert "| 4 | 丙市\\|教育局 \\| 办公室 | 丙市\\|教育局 | 1 |" in table
 
 
 def notice_of(session: Session, settings: Settings, unit_id: int) -> StatsOut:

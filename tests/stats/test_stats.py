@@ -1,5 +1,6 @@
 """Statistics on hand-built September 2026 data: exact figures, cut-offs, scope and access."""
 
+import gc
 from datetime import UTC
 
 import pytest
@@ -8,8 +9,9 @@ from sqlmodel import Session
 from app.config import Settings
 from app.directory.models import Unit
 from app.stats.periods import parse_period
+from app.stats.queries import UnitRow
 from app.stats.schemas import Figures, Flag, StatsOut
-from app.stats.service import statistics
+from app.stats.service import _collector_paused, statistics, tree_order
 from tests.conftest import local
 from tests.stats.conftest import September
 
@@ -111,6 +113,41 @@ def test_units_come_in_tree_order_with_levels(
         ("甲市人民政府办公室", 1),
         ("甲市教育局", 2),
     ]
+
+
+def test_siblings_go_by_name_then_id_and_units_cut_off_from_the_root_start_trees() -> None:
+    units = [
+        UnitRow(5, "乙", 1),
+        UnitRow(1, "省", None),
+        UnitRow(4, "甲", 1),
+        UnitRow(3, "甲", 1),
+        UnitRow(7, "丙", 3),
+        UnitRow(6, "乙", 3),
+        UnitRow(9, "丁", 42),  # its parent is outside the scope
+    ]
+    assert [(unit.unit_id, level) for unit, level in tree_order(units, 1)] == [
+        (9, 0),
+        (1, 0),
+        (5, 1),
+        (3, 1),
+        (7, 2),
+        (6, 2),
+        (4, 1),
+    ]
+
+
+def test_the_collector_resumes_after_a_build_unless_paused_elsewhere() -> None:
+    with pytest.raises(RuntimeError), _collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()  # whoever paused it resumes it
+    finally:
+        gc.enable()
 
 
 def test_flags_follow_the_thresholds(
