@@ -14,13 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
+from app.auth import Principal, Role
 from app.clock import FrozenClock
 from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.reports import service
-from app.reports.models import EventKind, ReportEvent
-from app.reports.schemas import ReportCreate
+from app.reports.models import EventKind, Report, ReportEvent, Verdict
+from app.reports.schemas import ReportCreate, ResolveIn
 from app.sla import jobs
 from app.sla.escalation import sweep
 from app.sla.jobs import Leadership, ScheduledJobs, run_nightly, run_sweep
@@ -324,11 +325,22 @@ def test_the_jobs_and_their_timetable(engine, settings):
     assert str(nightly_job.trigger.timezone) == "Asia/Shanghai"
 
 
-def test_the_nightly_slot_produces_every_night_missed_since_the_first_report(
+def test_the_nightly_slot_settles_and_produces_every_night_missed_since_the_first_report(
     engine, settings, directory, tmp_path
 ):
     settings = settings.model_copy(update={"sla_report_dir": str(tmp_path)})
-    seed_reports(engine, settings, directory.site_a1, 1, local(2026, 11, 19, 10, 0))
+    first, _ = seed_reports(engine, settings, directory.site_a1, 2, local(2026, 11, 19, 10, 0))
+    with Session(engine) as session:
+        service.resolve(
+            session=session,
+            principal=Principal(token_id=0, unit_id=directory.dept_a1, role=Role.handler),
+            report_id=first,
+            resolve_in=ResolveIn(verdict=Verdict.confirmed, answer="已更正。"),
+            now=local(2026, 11, 20, 10, 0),
+            calendar=CALENDAR,
+            settings=settings,
+        )
+        session.commit()
     leadership = Leadership(engine)
     try:
         clock = FrozenClock(local(2026, 11, 23, 1, 30))
@@ -338,6 +350,7 @@ def test_the_nightly_slot_produces_every_night_missed_since_the_first_report(
     with Session(engine) as session:
         produced = session.exec(select(SlaReportRun.report_date).order_by(SlaReportRun.report_date))
         assert list(produced) == [date(2026, 11, day) for day in (19, 20, 21, 22)]
+        assert session.exec(select(Report.id).where(Report.settled)).all() == [first]
 
 
 def wait_for(condition, seconds: float = 60.0) -> bool:
