@@ -115,9 +115,9 @@ def sla_report(
 
 
 def settle() -> None:
-    """Add the reports closed since the last run into the monthly figures statistics read.
+    """Add the reports closed since the last run into the figures statistics read.
 
     The scheduler does this each night; by hand it helps after a bulk import.
     """
     result = jobs.run_settle(engine=get_engine(), now=Clock().now(), settings=get_settings())
-    typer.echo(f"{result.reports} closed report(s) settled into {result.months} unit month(s)")
+    typer.echo(f"{result.reports} closed report(s) settled, received in {result.months} month(s)")

@@ -133,7 +133,7 @@ def run_settle(*, engine: Engine, now: datetime, settings: Settings) -> settle.S
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         result = settle.settle(session=session, now=now, settings=settings)
     log.info(
-        "settled %d closed reports into %d unit months%s",
+        "settled %d closed reports, received in %d months%s",
         result.reports,
         result.months,
         " (rebuilt for a new time zone)" if result.rebuilt else "",

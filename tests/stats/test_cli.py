@@ -1,4 +1,4 @@
-"""`zhaocuo notice` and `zhaocuo sla-report` against the test database."""
+"""`zhaocuo notice`, `zhaocuo sla-report` and `zhaocuo settle` against the test database."""
 
 from datetime import date
 from pathlib import Path
@@ -98,3 +98,14 @@ def test_sla_report_without_a_date_fills_every_missing_day(
     assert "42 day(s) were missing" in result.output  # 1 September to 12 October
     days = stored_days(engine)
     assert min(days) == date(2026, 9, 1) and max(days) == date(2026, 10, 12) and len(days) == 42
+
+
+def test_settle_adds_what_closed_and_says_how_much(
+    command_env: Settings, session: Session, september: September
+) -> None:
+    session.commit()
+    result = runner.invoke(cli, ["settle"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "6 closed report(s) settled, received in 1 month(s)\n"
+    again = runner.invoke(cli, ["settle"])
+    assert again.stdout == "0 closed report(s) settled, received in 0 month(s)\n"

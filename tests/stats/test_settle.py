@@ -1,12 +1,13 @@
 """Settled figures: closed reports added once per unit and month, and statistics unchanged."""
 
+import os
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, event, func
 from sqlmodel import Session, select
 
 from app.config import Settings
@@ -360,3 +361,49 @@ def test_settled_figures_never_change_a_statistic(
             assert unit_figure_counts(**arguments, settled=months) == expected
     finally:
         session.rollback()
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("ZHAOCUO_TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set ZHAOCUO_TEST_DATABASE_URL): on SQLite a settle holds the "
+    "write lock, so no report can close while it runs",
+)
+def test_a_report_closed_while_settling_is_left_for_the_next_run(
+    engine: Engine, settings: Settings, session: Session, september: September
+) -> None:
+    session.commit()
+    tuesday = local(2026, 10, 13, 10, 0)
+
+    def resolve_r4_elsewhere(connection, cursor, statement, parameters, context, executemany):
+        # Between adding the month's figures and marking its reports: the worst moment.
+        if statement.startswith("UPDATE report SET settled") and not resolved:
+            resolved.append(True)
+            with Session(engine) as other:
+                reports.resolve(
+                    session=other,
+                    principal=handler(september.directory.dept_a1),
+                    report_id=september.ids["R4"],
+                    resolve_in=ResolveIn(verdict=Verdict.not_confirmed, answer="已处理。"),
+                    now=tuesday,
+                    calendar=get_calendar(other),
+                    settings=settings,
+                )
+                other.commit()
+
+    resolved: list[bool] = []
+    event.listen(engine, "before_cursor_execute", resolve_r4_elsewhere)
+    try:
+        assert run_settle(engine=engine, now=tuesday, settings=settings).reports == 6
+    finally:
+        event.remove(engine, "before_cursor_execute", resolve_r4_elsewhere)
+    assert resolved
+
+    with Session(engine) as fresh:
+        assert not fresh.get(Report, september.ids["R4"]).settled
+        dept_a1 = september.directory.dept_a1
+        # R4 counts, from the reports, until the next run adds it to the settled figures.
+        totals = compute(fresh, settings, "2026-09", tuesday, dept_a1).totals
+        assert (totals.received, totals.resolved) == (6, 4)
+    assert run_settle(engine=engine, now=tuesday, settings=settings).reports == 1
+    with Session(engine) as fresh:
+        assert compute(fresh, settings, "2026-09", tuesday, dept_a1).totals == totals
