@@ -125,8 +125,8 @@ class Report(SQLModel, table=True):
     handling_workdays: int | None = Field(
         default=None, description="working days in (assigned date, closed date]"
     )
-    # Closed and added into its owner's monthly totals (app.stats.settle); never undone, as a
-    # closed report no longer changes.
+    # Closed and added into its owner's figures by month and year (app.stats.settle); never
+    # undone, as a closed report no longer changes.
     settled: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     first_reply_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))

@@ -126,7 +126,7 @@ def run_nightly_report(*, engine: Engine, now: datetime, settings: Settings) -> 
 
 
 def run_settle(*, engine: Engine, now: datetime, settings: Settings) -> settle.SettleResult:
-    """Add the reports closed since the last run into the settled monthly figures."""
+    """Add the reports closed since the last run into the settled figures, in one transaction."""
     with session_scope(engine) as session:
         if engine.dialect.name == "postgresql":
             # One snapshot for adding and marking: a report closed meanwhile is left for later.
