@@ -15,7 +15,7 @@ from app.directory.models import Unit
 from app.errors import AppError
 from app.sla.deadlines import local_date
 from app.stats import jobs, service
-from app.stats.notice import NoticeFormat, render_notice
+from app.stats.notice import NoticeFormat
 
 TEXT_FORMATS = (NoticeFormat.md, NoticeFormat.json)
 
@@ -57,18 +57,16 @@ def notice(
     settings = get_settings()
     try:
         with session_scope() as session:
-            scope = _find_unit(session, unit) if unit else None
-            stats = service.statistics(
+            rendered = service.period_notice(
                 session=session,
                 period=service.parse_period_or_422(period),
                 as_of=service.cutoff(as_of=as_of, now=Clock().now(), settings=settings),
-                scope=scope,
+                scope=_find_unit(session, unit) if unit else None,
                 settings=settings,
-                with_rankings=False,
+                notice_format=format,
             )
     except AppError as exc:
         _fail(exc.message)
-    rendered = render_notice(stats, format)
     if output is None and format in TEXT_FORMATS:
         sys.stdout.buffer.write(rendered.content)
         sys.stdout.flush()

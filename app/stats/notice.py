@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app.stats.schemas import Figures, Flag, StatsOut, Thresholds, UnitStats
+from app.stats.schemas import Figures, Flag, StatsOut, UnitStats
 from app.stats.tables import Cell, Column, Sheet, csv_bytes, xlsx_bytes
 
 PROGRAMME = "“我为政府网站找错”"
@@ -202,34 +202,18 @@ def annex_units(stats: StatsOut) -> list[UnitStats]:
     return [unit for unit in stats.units if unit.own.received]
 
 
-@dataclass(frozen=True)
-class Shortfalls:
-    """A unit's flags in words, for the 存在问题 column; the notice's thresholds worded once."""
-
-    low_completion: str
-    slow_handling: str
-    late_first_replies: str  # follows the number of late replies
-
-    @classmethod
-    def under(cls, limits: Thresholds) -> "Shortfalls":
-        return cls(
-            low_completion=f"办结率低于{threshold_percent(limits.completion_rate)}",
-            slow_handling=f"平均办理时间超过{limits.average_handling_workdays:g}个工作日",
-            late_first_replies=f"条留言未在{limits.first_reply_workdays}个工作日内答复",
+def flag_text(stats: StatsOut, unit: UnitStats) -> str:
+    limits = stats.thresholds
+    parts = []
+    if Flag.low_completion in unit.flags:
+        parts.append(f"办结率低于{threshold_percent(limits.completion_rate)}")
+    if Flag.slow_handling in unit.flags:
+        parts.append(f"平均办理时间超过{limits.average_handling_workdays:g}个工作日")
+    if Flag.late_first_replies in unit.flags:
+        parts.append(
+            f"{unit.own.late_first_replies}条留言未在{limits.first_reply_workdays}个工作日内答复"
         )
-
-    def of(self, unit: UnitStats) -> str:
-        flags = unit.flags
-        if not flags:
-            return ""
-        parts = []
-        if Flag.low_completion in flags:
-            parts.append(self.low_completion)
-        if Flag.slow_handling in flags:
-            parts.append(self.slow_handling)
-        if Flag.late_first_replies in flags:
-            parts.append(f"{unit.own.late_first_replies}{self.late_first_replies}")
-        return "；".join(parts)
+    return "；".join(parts)
 
 
 def _rate_value(numerator: int, denominator: int) -> float | None:
@@ -241,26 +225,19 @@ def _mean_value(total: int, count: int) -> float | None:
     return rounded(total, count, 10) / 10 if count else None
 
 
-def _rate_texts(figures: Figures) -> tuple[str | None, str | None, str | None]:
-    """Completion rate, on-time first-reply rate and average handling time, as printed."""
-    return (
-        percent_text(figures.resolved, figures.valid) if figures.valid else None,
-        (
+def _figure_cells(figures: Figures, *, as_text: bool) -> list[Cell]:
+    if as_text:
+        completion = percent_text(figures.resolved, figures.valid) if figures.valid else None
+        on_time = (
             percent_text(figures.first_replies_in_time, figures.first_replies_due)
             if figures.first_replies_due
             else None
-        ),
-        (
+        )
+        handling = (
             decimal_text(figures.handling_workdays_total, figures.resolved)
             if figures.resolved
             else None
-        ),
-    )
-
-
-def _figure_cells(figures: Figures, *, as_text: bool) -> list[Cell]:
-    if as_text:
-        completion, on_time, handling = _rate_texts(figures)
+        )
     else:
         completion = _rate_value(figures.resolved, figures.valid)
         on_time = _rate_value(figures.first_replies_in_time, figures.first_replies_due)
@@ -282,7 +259,6 @@ def _figure_cells(figures: Figures, *, as_text: bool) -> list[Cell]:
 def annex_rows(stats: StatsOut, *, as_text: bool) -> list[list[Cell]]:
     """One row per unit with reports, then the total (合计) of the whole scope."""
     names = {unit.unit_id: unit.unit_name for unit in stats.units}
-    shortfalls = Shortfalls.under(stats.thresholds)
     rows: list[list[Cell]] = []
     for number, unit in enumerate(annex_units(stats), start=1):
         rows.append(
@@ -291,7 +267,7 @@ def annex_rows(stats: StatsOut, *, as_text: bool) -> list[list[Cell]]:
                 unit.unit_name,
                 names.get(unit.parent_id, "") if unit.parent_id else "",
                 *_figure_cells(unit.own, as_text=as_text),
-                shortfalls.of(unit),
+                flag_text(stats, unit),
             ]
         )
     rows.append(["合计", "", "", *_figure_cells(stats.totals, as_text=as_text), ""])
@@ -306,19 +282,10 @@ def _heading_lines(stats: StatsOut) -> list[str]:
     return [f"（草稿 · {scope} · 统计截至{local_time_text(stats.as_of)}）"]
 
 
-def _markdown_text(text: str) -> str:
-    # A "|" would end the cell and a line break the row.
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_figures(figures: Figures) -> str:
-    """The figure cells of an annex row, as in _figure_cells: one f-string, not ten cells."""
-    completion, on_time, handling = _rate_texts(figures)
-    return (
-        f"{figures.received} | {figures.declined} | {figures.valid} | {figures.resolved} "
-        f"| {figures.confirmed} | {completion or '—'} | {on_time or '—'} "
-        f"| {figures.late_first_replies} | {handling or '—'} | {figures.overdue_open}"
-    )
+def _markdown_cell(value: Cell) -> str:
+    if value is None:
+        return "—"
+    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def notice_markdown(stats: StatsOut) -> str:
@@ -335,17 +302,8 @@ def notice_markdown(stats: StatsOut) -> str:
     lines.append(
         "|" + "|".join("---:" if i in numeric else "---" for i in range(len(columns))) + "|"
     )
-    # The rows of annex_rows(as_text=True), written straight into text (a test holds them to
-    # it): of their cells only unit names and shortfalls are text that could break the table.
-    names = {unit.unit_id: _markdown_text(unit.unit_name) for unit in stats.units}
-    shortfalls = Shortfalls.under(stats.thresholds)
-    for number, unit in enumerate(annex_units(stats), start=1):
-        parent = names.get(unit.parent_id, "") if unit.parent_id else ""
-        lines.append(
-            f"| {number} | {names[unit.unit_id]} | {parent} | {_markdown_figures(unit.own)} "
-            f"| {_markdown_text(shortfalls.of(unit))} |"
-        )
-    lines.append(f"| 合计 |  |  | {_markdown_figures(stats.totals)} |  |")
+    for row in annex_rows(stats, as_text=True):
+        lines.append("| " + " | ".join(_markdown_cell(value) for value in row) + " |")
     return "\n".join(lines) + "\n"
 
 

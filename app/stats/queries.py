@@ -229,7 +229,7 @@ def unit_figure_counts(
     own = select(
         per_unit.c.unit_id,
         literal(False).label("is_subtree"),
-        *[cast(per_unit.c[name], BigInteger) for name in COUNT_FIELDS],
+        *[per_unit.c[name] for name in COUNT_FIELDS],
     ).where(per_unit.c.unit_id.in_(in_scope))
     subtree = (
         select(

@@ -201,7 +201,7 @@ def test_the_markdown_annex_has_the_cells_of_the_text_annex() -> None:
     )
     stats.units.append(below)
 
-    # Markdown writes the annex's text cells itself; a "|" is escaped, a line break a space.
+    # The annex's text cells, where a "|" is escaped and a line break becomes a space.
     def markdown_cell(value: str | int | None) -> str:
         return "—" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
