@@ -19,6 +19,7 @@ run: $(STAMP)
 	ZHAOCUO_SCHEDULER=$${ZHAOCUO_SCHEDULER:-embedded} $(BIN)/zhaocuo serve --host 127.0.0.1 --port 8000
 
 ## test: the whole suite on SQLite, then on PostgreSQL when ZHAOCUO_TEST_POSTGRES_URL is set
+## (`make -k test` runs every part even when one fails, as .ci/run does)
 test: lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)

@@ -10,7 +10,8 @@ from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from app.db import RequestSession, UtcDateTime, utcnow
-from app.errors import Forbidden, Unauthorized
+from app.directory.service import get_unit
+from app.errors import Forbidden, NotFound, Unauthorized
 
 TOKEN_PREFIX = "zc_"
 # Writing last_used_at on every request would turn each read into a write.
@@ -97,8 +98,6 @@ def issue_token(
     *, session: Session, unit_id: int, role: Role, label: str = ""
 ) -> tuple[ApiToken, str]:
     """Create a token for a unit; the plain token is returned once and only its hash is kept."""
-    from app.directory.service import get_unit
-
     get_unit(session=session, unit_id=unit_id)
     plain = new_token()
     token = ApiToken(
@@ -111,8 +110,6 @@ def issue_token(
 
 def revoke_token(*, session: Session, token_id: int, now: datetime) -> ApiToken:
     """Revoke a token; revoking twice keeps the first revocation time."""
-    from app.errors import NotFound
-
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"token {token_id} not found")

@@ -8,8 +8,7 @@ import uvicorn
 from app.auth import Role, issue_token, list_tokens, revoke_token
 from app.config import get_settings
 from app.db import session_scope, utcnow
-from app.directory import service as directory
-from app.directory.cli import import_app
+from app.directory.cli import import_app, unit_or_exit
 from app.directory.demo import load_demo
 from app.migrate import upgrade_to_head
 from app.stats.cli import notice, settle, sla_report
@@ -90,13 +89,7 @@ def token_create(
 ) -> None:
     """Issue a token; it is printed once and only its hash is stored."""
     with session_scope() as session:
-        found = (
-            directory.get_unit(session=session, unit_id=int(unit))
-            if unit.isdigit()
-            else directory.get_unit_by_name(session=session, name=unit)
-        )
-        if found is None:
-            raise typer.BadParameter(f"no unit named {unit!r}", param_hint="--unit")
+        found = unit_or_exit(session=session, ref=unit)
         token, plain = issue_token(session=session, unit_id=found.id, role=role, label=label)
         token_id = token.id
     typer.echo(plain)

@@ -8,7 +8,17 @@ import anyio
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
@@ -45,6 +55,25 @@ class UtcDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def isoformat_or_none(instant: datetime | None) -> str | None:
+    """An instant as ISO 8601 text for a JSON document, or None when there is none."""
+    return instant.isoformat() if instant else None
+
+
+def dialect_insert(
+    bind: Session | Connection | Engine, table: Table
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for the database behind a session or bind, with its ON CONFLICT clauses.
+
+    PostgreSQL and SQLite spell `on_conflict_do_nothing` and `on_conflict_do_update` alike, but
+    each dialect has its own construct for them.
+    """
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def create_db_engine(url: str, pool_size: int = 10) -> Engine:

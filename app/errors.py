@@ -7,15 +7,9 @@ class AppError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        if status_code is not None:
-            self.status_code = status_code
-
-
-class BadRequest(AppError):
-    status_code = 400
 
 
 class Unauthorized(AppError):

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from app.clock import Clock
 from app.config import Settings, get_settings
@@ -38,9 +38,9 @@ class RateLimiter:
 def _warn_about_calendar(app: FastAPI) -> None:
     try:
         with session_scope(app.state.engine) as session:
-            settings = app.state.settings
-            today = app.state.clock.now().astimezone(settings.tz).date()
-            status = coverage_status(session, today, warning_days=settings.calendar_warning_days)
+            status = coverage_status(
+                session=session, now=app.state.clock.now(), settings=app.state.settings
+            )
     except Exception:
         # Serve anyway: /readyz says what is wrong (an unmigrated database, say).
         log.exception("could not check the working-day calendar at startup")
@@ -115,16 +115,15 @@ def create_app(
         checks: dict = {}
         ready = True
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            # Reading the revision connects, so it fails as SELECT 1 would if the database is down.
+            current = current_revision(engine)
             checks["database"] = "ok"
-            current, head = current_revision(engine), head_revision()
+            head = head_revision()
             checks["migrations"] = {"current": current, "head": head}
             ready = current == head
             with session_scope(engine) as session:
-                today = request.app.state.clock.now().astimezone(settings.tz).date()
                 coverage = coverage_status(
-                    session, today, warning_days=settings.calendar_warning_days
+                    session=session, now=request.app.state.clock.now(), settings=settings
                 )
             checks["calendar"] = {
                 "covered_until": coverage.covered_until.isoformat(),

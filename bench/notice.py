@@ -4,15 +4,16 @@
         [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_notice]
         [--sqlite-path /tmp/zc_bench_notice.db] [--only postgres|sqlite] [--reuse]
 
-Each database is rebuilt from scratch (PostgreSQL: the database is created if missing and its
-schema dropped; SQLite: the file is deleted), migrated, and filled with bulk inserts: a
-3-level unit tree (one national office, 99 provinces, the rest departments spread evenly under
-them) and reports spread over 2026 by current owner, 2% of them owned by the provinces
-themselves. Statuses: 70% resolved, 2% declined, 2% awaiting the citizen, 10% replied, 16%
-assigned; first responses 0–3 days after receipt (so a quarter are late), closing up to 24
-days later. Then the nightly settle job runs as of 01:30 on 15 January 2027 (timed), adding
-the reports closed by then into the settled figures, and the tables are analysed (on
-PostgreSQL vacuumed, and the index of unsettled reports rebuilt, see analyze()).
+Each database is rebuilt from scratch (PostgreSQL: the database is dropped and created again,
+so it must be on loopback and its name must contain "bench"; SQLite: the file is deleted),
+migrated, and filled with bulk inserts: a 3-level unit tree (one national office, 99 provinces,
+the rest departments spread evenly under them) and reports spread over 2026 by current owner,
+2% of them owned by the provinces themselves. Statuses: 70% resolved, 2% declined, 2% awaiting
+the citizen, 10% replied, 16% assigned; first responses 0–3 days after receipt (so a quarter
+are late), closing up to 24 days later. Then the nightly settle job runs as of 01:30 on 15
+January 2027 (timed), adding the reports closed by then into the settled figures, and the
+tables are analysed (on PostgreSQL vacuumed, and the index of unsettled reports rebuilt, see
+analyze()).
 
 Then, in the same run, on the same data and cut-off (the year 2026 as of 15 January 2027),
 each best of --repeat:
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from scratch import RefusedDatabase, recreate_database, scratch_url
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -70,25 +72,7 @@ def prepare_database(url: str) -> None:
     """An empty database at the head migration."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
-        import psycopg
-
-        with psycopg.connect(
-            host=parsed.host,
-            port=parsed.port,
-            user=parsed.username,
-            dbname="postgres",
-            autocommit=True,
-        ) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
-            ).fetchone()
-            if not exists:
-                connection.execute(f'CREATE DATABASE "{parsed.database}"')
-        engine = create_db_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        recreate_database(parsed)
     else:
         Path(parsed.database).unlink(missing_ok=True)
     upgrade_to_head(url)
@@ -320,6 +304,11 @@ def main() -> None:
     if args.units < 200:
         parser.error("--units must be at least 200 (100 offices and as many departments)")
     if args.only != "sqlite":
+        # Checked up front, and with --reuse too: these queries belong on a scratch database.
+        try:
+            scratch_url(args.postgres_url)
+        except RefusedDatabase as error:
+            parser.error(str(error))
         measure("PostgreSQL", args.postgres_url, args.reports, args.units, args.repeat, args.reuse)
     if args.only != "postgres":
         measure(

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-from sqlalchemy.engine import URL, make_url
+from scratch import RefusedDatabase, libpq_conninfo, recreate_database, scratch_url, why_unreachable
+from sqlalchemy.engine import make_url
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
@@ -48,7 +48,6 @@ LUA_SCRIPT = BENCH_DIR / "submit.lua"
 MINIMAL_APP = BENCH_DIR / "minimal_app.py"
 SUBMIT_PATH = "/api/v1/reports"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 SERVER_START_SECONDS = 30
 # A server that cannot take one more report this long after the load stopped has stalled.
 STALL_SECONDS = 10
@@ -355,37 +354,6 @@ def stored_when_quiet(database_url: str) -> set[str]:
     return previous
 
 
-def libpq_conninfo(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def check_loopback_postgres(url: URL) -> None:
-    if url.host not in LOOPBACK_HOSTS:
-        raise BenchError(f"refusing to benchmark against {url.host}: loopback only")
-    if "bench" not in (url.database or ""):
-        raise BenchError(
-            f"refusing to drop database {url.database!r}: the scratch database's name must "
-            "contain 'bench'"
-        )
-
-
-def postgres_reachable(url: URL) -> str | None:
-    """None when the server answers, else why not."""
-    try:
-        with psycopg.connect(libpq_conninfo(url.set(database="postgres")), connect_timeout=3):
-            return None
-    except psycopg.OperationalError as error:
-        return str(error).strip().splitlines()[0]
-
-
-def recreate_postgres_database(url: URL) -> None:
-    maintenance = libpq_conninfo(url.set(database="postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        name = sql.Identifier(url.database)
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
 def check_failures_are_counted(server: Server) -> None:
     """Send only invalid reports for a second: wrk and the script must count every one as 422."""
     result = run_wrk(server.base_url, duration=1, connections=8, threads=1, script_arg="invalid")
@@ -530,8 +498,12 @@ def progress(row: Row) -> None:
 
 def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> None:
     """Every target in turn; rows are appended as they start, so an abort shows what ran."""
-    postgres_url = make_url(os.environ.get("ZHAOCUO_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    check_loopback_postgres(postgres_url)
+    try:
+        postgres_url = scratch_url(
+            os.environ.get("ZHAOCUO_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+        )
+    except RefusedDatabase as error:
+        raise BenchError(str(error)) from None
     baselines: dict[int, Row] = {}
     for workers in sorted({1, options.workers, 2}):
         baselines[workers] = Row("minimal FastAPI", workers)
@@ -546,9 +518,9 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
     sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
     prepare_database(sqlite_url, workdir=workdir)
     bench_zhaocuo(sqlite_row, database_url=sqlite_url, workdir=workdir, options=options)
-    unreachable = postgres_reachable(postgres_url)
+    unreachable = why_unreachable(postgres_url)
     if not unreachable:
-        recreate_postgres_database(postgres_url)
+        recreate_database(postgres_url)
         prepare_database(postgres_url.render_as_string(hide_password=False), workdir=workdir)
     for workers in sorted({options.workers, 2}):
         row = Row("zhaocuo PostgreSQL", workers, baseline=baselines[workers])

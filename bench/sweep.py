@@ -12,8 +12,9 @@ at least pay), and checks the rows the sweep wrote.
     .venv/bin/python bench/sweep.py [--reports 1000000] [--backend sqlite|postgresql|both]
 
 SQLite: a scratch file under /tmp. PostgreSQL: ZHAOCUO_BENCH_POSTGRES_URL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_sweep); its public schema is dropped and
-created again, so the database name must contain "bench".
+postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_sweep); that database is dropped and
+created again, so it must be on loopback and its name must contain "bench". Without a reachable
+server the PostgreSQL half is skipped with a message.
 """
 
 import argparse
@@ -27,8 +28,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+from scratch import RefusedDatabase, recreate_database, scratch_url, why_unreachable
 from sqlalchemy import Engine, bindparam, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -260,20 +262,13 @@ def measure(name: str, url: str, count: int) -> list[dict]:
     return results
 
 
-def prepare_postgresql(url: str) -> bool:
-    database = make_url(url).database or ""
-    if "bench" not in database:
-        raise SystemExit(f"refusing to reset {database!r}: the bench database name must say bench")
-    engine = create_db_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    except Exception as exc:
-        print(f"postgresql: skipped, {url} is not reachable ({exc.__class__.__name__})")
+def prepare_postgresql(url: URL) -> bool:
+    """An empty scratch database; False, saying why, when the server does not answer."""
+    unreachable = why_unreachable(url)
+    if unreachable:
+        print(f"postgresql: skipped, the server at {url.host} is not reachable ({unreachable})")
         return False
-    finally:
-        engine.dispose()
+    recreate_database(url)
     return True
 
 
@@ -282,16 +277,24 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     arguments = parser.parse_args()
+    postgres_url = None
+    if arguments.backend in ("postgresql", "both"):
+        # Refused before the SQLite half runs, not after it.
+        try:
+            postgres_url = scratch_url(
+                os.environ.get("ZHAOCUO_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+            )
+        except RefusedDatabase as error:
+            raise SystemExit(str(error)) from None
     results = []
     if arguments.backend in ("sqlite", "both"):
         SQLITE_PATH.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
         results += measure("sqlite", f"sqlite:///{SQLITE_PATH}", arguments.reports)
-    if arguments.backend in ("postgresql", "both"):
-        url = os.environ.get("ZHAOCUO_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        if prepare_postgresql(url):
-            results += measure("postgresql", url, arguments.reports)
+    if postgres_url is not None and prepare_postgresql(postgres_url):
+        url = postgres_url.render_as_string(hide_password=False)
+        results += measure("postgresql", url, arguments.reports)
 
     print()
     print(f"one sweep over {arguments.reports:,} open reports (batches of 500, one rung each)")

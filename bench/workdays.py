@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import chinese_calendar
 
@@ -52,6 +53,31 @@ def find_workday_equivalent(d: date, n: int) -> date:
 def get_workdays_equivalent(start: date, end: date) -> int:
     """workdays_between(start, end): get_workdays counts both ends, so start from the next day."""
     return len(chinese_calendar.get_workdays(start + timedelta(days=1), end))
+
+
+def compare(
+    title: str,
+    inputs: list[tuple[date, Any]],
+    ours: Callable[[date, Any], Any],
+    theirs: Callable[[date, Any], Any],
+    *,
+    sample: int,
+) -> tuple[float, bool]:
+    """Time `ours` on every input and `theirs` on the first `sample`; check they agree there.
+
+    Returns the speed-up and whether the answers were identical on the sample.
+    """
+    our_results, our_seconds = timed(lambda: [ours(a, b) for a, b in inputs])
+    sampled = inputs[:sample]
+    their_results, their_seconds = timed(lambda: [theirs(a, b) for a, b in sampled])
+    agree = our_results[:sample] == their_results
+    speed_up = report(
+        title,
+        (len(our_results), our_seconds),
+        (len(their_results), their_seconds),
+        agree=agree,
+    )
+    return speed_up, agree
 
 
 def report(title: str, ours: tuple[int, float], theirs: tuple[int, float], agree: bool) -> float:
@@ -99,17 +125,13 @@ def main() -> int:
             strict=True,
         )
     )
-    add = calendar.add_workdays
-    ours, our_seconds = timed(lambda: [add(d, n) for d, n in add_inputs])
-    sample = add_inputs[: args.sample]
-    theirs, their_seconds = timed(lambda: [find_workday_equivalent(d, n) for d, n in sample])
-    add_agree = ours[: args.sample] == theirs
-    add_ratio = report(
+    add_ratio, add_agree = compare(
         f"add_workdays: {args.count:,} random (date {FIRST_DAY}…{LAST_DAY}, n = ±1…{MAX_N}) "
         "against chinese_calendar.find_workday",
-        (len(ours), our_seconds),
-        (len(theirs), their_seconds),
-        agree=add_agree,
+        add_inputs,
+        calendar.add_workdays,
+        find_workday_equivalent,
+        sample=args.sample,
     )
     print()
 
@@ -117,17 +139,13 @@ def main() -> int:
         (start, start + timedelta(days=rng.randint(0, MAX_SPAN_DAYS)))
         for start in random_days(rng, args.count)
     ]
-    between = calendar.workdays_between
-    ours, our_seconds = timed(lambda: [between(s, e) for s, e in between_inputs])
-    sample = between_inputs[: args.sample]
-    theirs, their_seconds = timed(lambda: [get_workdays_equivalent(s, e) for s, e in sample])
-    between_agree = ours[: args.sample] == theirs
-    between_ratio = report(
+    between_ratio, between_agree = compare(
         f"workdays_between: {args.count:,} random (start {FIRST_DAY}…{LAST_DAY}, spans 0…"
         f"{MAX_SPAN_DAYS} days) against len(chinese_calendar.get_workdays)",
-        (len(ours), our_seconds),
-        (len(theirs), their_seconds),
-        agree=between_agree,
+        between_inputs,
+        calendar.workdays_between,
+        get_workdays_equivalent,
+        sample=args.sample,
     )
 
     if not (add_agree and between_agree):

@@ -118,3 +118,20 @@ def test_readyz_on_an_unmigrated_database_is_503(tmp_path: Path, clock):
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["migrations"] == {"current": None, "head": head_revision()}
     engine.dispose()
+
+
+def test_readyz_without_a_database_is_503(tmp_path: Path, clock):
+    # A folder where the database file should be: SQLite cannot open it.
+    url = f"sqlite:///{tmp_path}"
+    engine = create_db_engine(url)
+    settings = Settings(database_url=url, public_rate_limit="", scheduler="off")
+    client = TestClient(create_app(settings=settings, engine=engine, clock=clock))
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert "database" not in body["checks"]
+    assert "unable to open database file" in body["checks"]["error"]
+    engine.dispose()

@@ -1,11 +1,14 @@
-"""`zhaocuo import …`: load the site directory from CSV files."""
+"""`zhaocuo import …`: load the site directory from CSV files; finding the unit a command names."""
 
 from pathlib import Path
 
 import typer
+from sqlmodel import Session
 
 from app.db import session_scope
+from app.directory import service
 from app.directory.importer import ImportResult, import_sites
+from app.directory.models import Unit
 from app.errors import AppError
 
 import_app = typer.Typer(help="Load units and sites from CSV files.", no_args_is_help=True)
@@ -16,6 +19,16 @@ FORMAT_LABELS = {
     "plain": "directory CSV (site_code,name,host,owner_unit,parent_unit)",
     "reports": "the platform's reports export (one site per site code)",
 }
+
+
+def unit_or_exit(*, session: Session, ref: str) -> Unit:
+    """The unit a command names by id or exact name; otherwise an error and exit status 1."""
+    unit = service.find_unit(session=session, ref=ref)
+    if unit is None:
+        missing = f"no unit with id {ref}" if ref.isdigit() else f"no unit named {ref!r}"
+        typer.echo(f"error: {missing}", err=True)
+        raise typer.Exit(1)
+    return unit
 
 
 def _print_summary(result: ImportResult) -> None:

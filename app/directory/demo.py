@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from app.auth import ApiToken, Role, issue_token
 from app.directory import service
-from app.directory.models import Site, SiteCreate, UnitCreate
+from app.directory.models import SiteCreate, UnitCreate
 
 PROVINCE = "示范省人民政府办公厅"
 EAST_CITY = "东川市人民政府办公室"
@@ -90,7 +90,7 @@ def load_demo(*, session: Session) -> DemoResult:
             result.units_created += 1
         ids[name] = unit.id
     for code, site_name, host, owner in SITES:
-        if session.exec(select(Site).where(Site.site_code == code)).first() is None:
+        if service.get_site_by_code(session=session, site_code=code) is None:
             site_in = SiteCreate(
                 site_code=code, name=site_name, owner_unit_id=ids[owner], hosts=[host]
             )

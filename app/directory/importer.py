@@ -25,22 +25,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.db import utcnow
-from app.directory.models import Site, SiteHost, SiteStatus, Unit
-from app.directory.service import (
-    HOST_PATTERN,
-    SITE_CODE_HINT,
-    host_of_url,
-    is_valid_site_code,
-    normalise_host,
+from app.directory.models import (
+    SITE_NAME_MAX,
+    UNIT_NAME_MAX,
+    UNIT_NAME_MIN,
+    Site,
+    SiteHost,
+    SiteStatus,
+    Unit,
 )
+from app.directory.service import HOST_PATTERN, check_site_code, host_of_url, normalise_hosts
 from app.errors import Conflict, Unprocessable
 
 PLAIN_COLUMNS = ("site_code", "name", "host", "owner_unit", "parent_unit")
 PLAIN_REQUIRED_COLUMNS = ("site_code", "name", "host", "owner_unit")
 REPORTS_REQUIRED_COLUMNS = ("site_code", "site_name", "handling_unit", "error_url", "created_date")
 HOST_SEPARATOR = ";"
-UNIT_NAME_MIN, UNIT_NAME_MAX = 2, 200
-SITE_NAME_MAX = 200
 PROGRESS_EVERY = 1000
 
 Format = Literal["plain", "reports"]
@@ -179,8 +179,10 @@ def _require(line: int, record: dict[str, str], columns: tuple[str, ...]) -> Non
 
 
 def _check_site_code(line: int, code: str) -> None:
-    if not is_valid_site_code(code):
-        raise ImportFailed(f"line {line}: {code!r} is not a site code: {SITE_CODE_HINT}")
+    try:
+        check_site_code(code)
+    except ValueError as exc:
+        raise ImportFailed(f"line {line}: {exc}") from exc
 
 
 def _check_unit_name(line: int, column: str, name: str) -> None:
@@ -200,18 +202,12 @@ def _check_site_name(line: int, column: str, name: str) -> None:
 
 
 def _plain_hosts(line: int, value: str) -> tuple[str, ...]:
-    hosts: list[str] = []
-    for raw in value.split(HOST_SEPARATOR):
-        if not raw.strip():
-            continue
-        host = normalise_host(raw)
-        if not HOST_PATTERN.fullmatch(host):
-            raise ImportFailed(
-                f"line {line}: {raw.strip()!r} is not a host name such as www.example.gov.cn"
-            )
-        if host not in hosts:
-            hosts.append(host)
-    return tuple(hosts)
+    # Blank entries ("a.gov.cn;;b.gov.cn", a trailing ";") are the file's slack, not hosts.
+    given = [raw.strip() for raw in value.split(HOST_SEPARATOR) if raw.strip()]
+    try:
+        return tuple(normalise_hosts(given))
+    except ValueError as exc:
+        raise ImportFailed(f"line {line}: {exc}") from exc
 
 
 def _parse_plain(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirectory:
@@ -281,9 +277,6 @@ class _Tally:
     def add(self, value: str, created: str, line: int) -> None:
         count, latest, _ = self._seen.get(value, (0, "", 0))
         self._seen[value] = (count + 1, max(latest, created), line)
-
-    def count(self, value: str) -> int:
-        return self._seen[value][0]
 
     def best(self) -> str:
         return max(self._seen, key=self._seen.__getitem__)

@@ -6,9 +6,15 @@ from sqlmodel import Field, SQLModel
 
 from app.db import UtcDateTime, utcnow
 
+# Shared by the API models and the CSV importer, which checks names before any model sees them.
+UNIT_NAME_MIN, UNIT_NAME_MAX = 2, 200
+SITE_NAME_MIN, SITE_NAME_MAX = 1, 200
+
 
 class UnitBase(SQLModel):
-    name: str = Field(min_length=2, max_length=200, description="单位名称, unique")
+    name: str = Field(
+        min_length=UNIT_NAME_MIN, max_length=UNIT_NAME_MAX, description="单位名称, unique"
+    )
     parent_id: int | None = Field(
         default=None, foreign_key="unit.id", description="the unit that supervises this one"
     )
@@ -19,7 +25,7 @@ class UnitBase(SQLModel):
 
 class Unit(UnitBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=UNIT_NAME_MAX, unique=True)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     webhook_secret: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(
@@ -35,7 +41,7 @@ class UnitCreate(UnitBase):
 
 
 class UnitUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: str | None = Field(default=None, min_length=UNIT_NAME_MIN, max_length=UNIT_NAME_MAX)
     parent_id: int | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
@@ -55,7 +61,7 @@ class SiteStatus(StrEnum):
 
 class SiteBase(SQLModel):
     site_code: str = Field(max_length=20, description="网站标识码")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=SITE_NAME_MIN, max_length=SITE_NAME_MAX)
     owner_unit_id: int = Field(foreign_key="unit.id")
     status: SiteStatus = Field(default=SiteStatus.active, max_length=10)
 
@@ -86,7 +92,7 @@ class SiteCreate(SiteBase):
 
 
 class SiteUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=SITE_NAME_MIN, max_length=SITE_NAME_MAX)
     owner_unit_id: int | None = None
     status: SiteStatus | None = None
     hosts: list[str] | None = None

@@ -68,8 +68,7 @@ def list_sites(
     principal: Principal = Depends(get_principal), session: Session = RequestSession
 ) -> list[SitePublic]:
     """Sites run by the caller's subtree (all sites for an admin)."""
-    sites = service.list_sites(session=session, within=_scope(principal))
-    return [service.to_public(session=session, site=s) for s in sites]
+    return service.list_sites_public(session=session, within=_scope(principal))
 
 
 @router.post("/sites", response_model=SitePublic, status_code=201)

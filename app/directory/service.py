@@ -33,12 +33,30 @@ def is_valid_site_code(code: str) -> bool:
     return SITE_CODE_PATTERN.fullmatch(code) is not None
 
 
+def check_site_code(code: str) -> None:
+    """Raise ValueError explaining what a site code looks like unless `code` is one."""
+    if not is_valid_site_code(code):
+        raise ValueError(f"{code!r} is not a site code: {SITE_CODE_HINT}")
+
+
 def normalise_host(host: str) -> str:
     """Lower-case a host name and drop a port and a trailing dot."""
     host = host.strip().lower().rstrip(".")
     if host.startswith("[") or host.count(":") > 1:
         return host
     return host.split(":", 1)[0]
+
+
+def normalise_hosts(hosts: Iterable[str]) -> list[str]:
+    """Normalised host names without repeats; ValueError names the first that is not one."""
+    result: list[str] = []
+    for raw in hosts:
+        host = normalise_host(raw)
+        if not HOST_PATTERN.fullmatch(host):
+            raise ValueError(f"{raw!r} is not a host name such as www.example.gov.cn")
+        if host not in result:
+            result.append(host)
+    return result
 
 
 def host_of_url(url: str) -> str | None:
@@ -91,6 +109,13 @@ def get_unit_by_name(*, session: Session, name: str) -> Unit | None:
     return session.exec(select(Unit).where(Unit.name == name)).first()
 
 
+def find_unit(*, session: Session, ref: str) -> Unit | None:
+    """A unit by id when `ref` is all digits, else by exact name; None if there is none."""
+    if ref.isdigit():
+        return session.get(Unit, int(ref))
+    return get_unit_by_name(session=session, name=ref)
+
+
 def list_units(*, session: Session, within: int | None = None) -> list[Unit]:
     """All units, or those of one subtree, by name."""
     query = select(Unit).order_by(Unit.name)
@@ -137,15 +162,11 @@ def update_unit(*, session: Session, unit_id: int, unit_in: UnitUpdate) -> Unit:
     return unit
 
 
-def _normalise_hosts(hosts: Iterable[str]) -> list[str]:
-    result = []
-    for raw in hosts:
-        host = normalise_host(raw)
-        if not HOST_PATTERN.fullmatch(host):
-            raise Unprocessable(f"{raw!r} is not a host name such as www.example.gov.cn")
-        if host not in result:
-            result.append(host)
-    return result
+def _normalise_hosts_or_422(hosts: Iterable[str]) -> list[str]:
+    try:
+        return normalise_hosts(hosts)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
 
 
 def _set_hosts(*, session: Session, site: Site, hosts: list[str]) -> None:
@@ -188,22 +209,46 @@ def get_site_by_code(*, session: Session, site_code: str) -> Site | None:
     return session.exec(select(Site).where(Site.site_code == site_code)).first()
 
 
+def _sites_within(query, within: int | None):
+    """Narrow a query on sites to those run by units of one subtree (no narrowing for None)."""
+    if within is None:
+        return query
+    return query.where(col(Site.owner_unit_id).in_(subtree_ids_query(within)))
+
+
 def list_sites(*, session: Session, within: int | None = None) -> list[Site]:
     """All sites, or those run by units of one subtree."""
-    query = select(Site).order_by(Site.site_code)
-    if within is not None:
-        query = query.where(col(Site.owner_unit_id).in_(subtree_ids_query(within)))
+    query = _sites_within(select(Site), within).order_by(Site.site_code)
     return list(session.exec(query).all())
+
+
+def list_sites_public(*, session: Session, within: int | None = None) -> list[SitePublic]:
+    """All sites with their host names, or those of one subtree, in two queries."""
+    sites = list_sites(session=session, within=within)
+    # A subquery rather than the list of ids: thousands of ids would be as many parameters.
+    site_ids = _sites_within(select(Site.id), within)
+    hosts_query = (
+        select(SiteHost).where(col(SiteHost.site_id).in_(site_ids)).order_by(SiteHost.host)
+    )
+    hosts_of: dict[int, list[str]] = {}
+    for site_host in session.exec(hosts_query).all():
+        hosts_of.setdefault(site_host.site_id, []).append(site_host.host)
+    return [
+        SitePublic.model_validate(site, update={"hosts": hosts_of.get(site.id, [])})
+        for site in sites
+    ]
 
 
 def create_site(*, session: Session, site_in: SiteCreate) -> Site:
     """Register a site with its owner unit and host names."""
-    if not is_valid_site_code(site_in.site_code):
-        raise Unprocessable(f"{site_in.site_code!r} is not a site code: {SITE_CODE_HINT}")
+    try:
+        check_site_code(site_in.site_code)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
     if get_site_by_code(session=session, site_code=site_in.site_code) is not None:
         raise Conflict(f"site {site_in.site_code} already exists")
     get_unit(session=session, unit_id=site_in.owner_unit_id)
-    hosts = _normalise_hosts(site_in.hosts)
+    hosts = _normalise_hosts_or_422(site_in.hosts)
     site = Site.model_validate(site_in.model_dump(exclude={"hosts"}))
     session.add(site)
     session.flush()
@@ -224,7 +269,7 @@ def update_site(*, session: Session, site_id: int, site_in: SiteUpdate) -> Site:
     session.add(site)
     session.flush()
     if site_in.hosts is not None:
-        _set_hosts(session=session, site=site, hosts=_normalise_hosts(site_in.hosts))
+        _set_hosts(session=session, site=site, hosts=_normalise_hosts_or_422(site_in.hosts))
     return site
 
 

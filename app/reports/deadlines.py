@@ -4,19 +4,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.config import Settings, get_settings
-from app.reports.models import EventKind, Report, ReportStatus
+from app.config import Settings
+from app.db import isoformat_or_none
+from app.reports.models import CLOCKED_STATUSES, EventKind, Report
 from app.reports.service import SYSTEM_ACTOR, apply_deadlines, record_event
 from app.workdays.calendar import WorkCalendar
 
-CLOCKED_STATUSES = (ReportStatus.assigned, ReportStatus.replied, ReportStatus.awaiting_citizen)
-
 
 def recompute_open_deadlines(
-    *, session: Session, calendar: WorkCalendar, now: datetime, settings: Settings | None = None
+    *, session: Session, calendar: WorkCalendar, now: datetime, settings: Settings
 ) -> int:
     """Recompute the due dates of every open report; return how many moved."""
-    settings = settings or get_settings()
     moved = 0
     query = select(Report).where(col(Report.status).in_(CLOCKED_STATUSES)).order_by(Report.id)
     for report in session.exec(query).all():
@@ -33,8 +31,8 @@ def recompute_open_deadlines(
             actor=SYSTEM_ACTOR,
             at=now,
             data={
-                "first_reply_due_at": [_iso(before[0]), _iso(after[0])],
-                "resolution_due_at": [_iso(before[1]), _iso(after[1])],
+                "first_reply_due_at": [isoformat_or_none(before[0]), isoformat_or_none(after[0])],
+                "resolution_due_at": [isoformat_or_none(before[1]), isoformat_or_none(after[1])],
                 "provisional": [before[2], after[2]],
             },
         )
@@ -42,7 +40,3 @@ def recompute_open_deadlines(
         session.add(report)
     session.flush()
     return moved
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

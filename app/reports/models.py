@@ -49,6 +49,10 @@ OPEN_STATUSES = (
     ReportStatus.awaiting_citizen,
 )
 CLOSED_STATUSES = (ReportStatus.resolved, ReportStatus.declined)
+# Held by an owner unit with a clock, running or paused: the unit can still answer it.
+CLOCKED_STATUSES = (ReportStatus.assigned, ReportStatus.replied, ReportStatus.awaiting_citizen)
+# A paused clock (awaiting_citizen) is neither overdue nor coming due, and has no rung ahead.
+RUNNING_STATUSES = (ReportStatus.assigned, ReportStatus.replied)
 
 
 class Verdict(StrEnum):

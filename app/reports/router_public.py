@@ -32,15 +32,7 @@ def submit_report(
     report = service.submit(
         session=session, report_in=report_in, now=now, calendar=calendar, settings=settings
     )
-    return ReportReceipt(
-        tracking_code=report.tracking_code,
-        status=report.status,
-        owner_unit_name=service.unit_name(session=session, unit_id=report.owner_unit_id),
-        received_at=report.received_at,
-        first_reply_due_at=report.first_reply_due_at,
-        resolution_due_at=report.resolution_due_at,
-        deadlines_provisional=report.deadlines_provisional,
-    )
+    return service.receipt(session=session, report=report)
 
 
 @router.get("/{tracking_code}", response_model=ReportPublic)

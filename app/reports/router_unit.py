@@ -8,7 +8,6 @@ from app.config import Settings
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.reports import service
-from app.reports.models import Report
 from app.reports.schemas import (
     DeclineIn,
     InboxFilters,
@@ -16,7 +15,6 @@ from app.reports.schemas import (
     InfoRequestIn,
     ReplyIn,
     ReportDetail,
-    ReportEventOut,
     ReportSummary,
     ResolveIn,
     RouteIn,
@@ -25,14 +23,6 @@ from app.reports.schemas import (
 from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/unit/reports", tags=["unit"])
-
-
-def _detail(session: Session, principal: Principal, report: Report) -> ReportDetail:
-    events = service.events_of(session=session, report_id=report.id)
-    update: dict = {"events": [ReportEventOut.model_validate(e) for e in events]}
-    if not service.can_see_contact(session=session, principal=principal, report=report):
-        update |= {"citizen_name": None, "citizen_phone": None, "citizen_email": None}
-    return ReportDetail.model_validate(report, update=update)
 
 
 @router.get("", response_model=InboxPage)
@@ -69,7 +59,7 @@ def read_report(
 ) -> ReportDetail:
     """One report with the citizen's contact details and its whole history."""
     report = service.get_for_unit(session=session, principal=principal, report_id=report_id)
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)
 
 
 @router.post("/{report_id}/reply", response_model=ReportDetail)
@@ -92,7 +82,7 @@ def reply(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)
 
 
 @router.post("/{report_id}/resolve", response_model=ReportDetail)
@@ -115,7 +105,7 @@ def resolve(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)
 
 
 @router.post("/{report_id}/decline", response_model=ReportDetail)
@@ -138,7 +128,7 @@ def decline(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)
 
 
 @router.post("/{report_id}/transfer", response_model=ReportDetail)
@@ -161,7 +151,7 @@ def transfer(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)
 
 
 @router.post("/{report_id}/request-info", response_model=ReportDetail)
@@ -176,7 +166,7 @@ def request_info(
     report = service.request_info(
         session=session, principal=principal, report_id=report_id, info_in=info_in, now=now
     )
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)
 
 
 @router.post("/{report_id}/route", response_model=ReportDetail)
@@ -199,4 +189,4 @@ def route(
         calendar=calendar,
         settings=settings,
     )
-    return _detail(session, principal, report)
+    return service.unit_view(session=session, principal=principal, report=report)

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 from pydantic import EmailStr, Field, field_validator
 from sqlmodel import SQLModel
 
-from app.directory.service import SITE_CODE_HINT, is_valid_site_code
-from app.reports.models import Category, DeclineReason, ReportStatus, Verdict
+from app.directory.service import check_site_code
+from app.reports.models import CATEGORY_LABELS, Category, DeclineReason, ReportStatus, Verdict
 
 MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
@@ -36,8 +36,7 @@ class ReportCreate(SQLModel):
     site_code: str | None = Field(default=None, description="网站标识码, from the site's footer")
     page_url: str = Field(max_length=2000, description="the page with the error")
     category: Category = Field(
-        description="0 内容无法访问 · 1 信息不更新 · 2 内容不准确 · "
-        "3 咨询留言不回复 · 4 错别字 · 5 虚假伪造内容 · 6 其他 · 10 办事服务问题"
+        description=" · ".join(f"{code.value} {label}" for code, label in CATEGORY_LABELS.items())
     )
     description: str = Field(description="what is wrong, 5 to 2000 characters")
     name: str | None = Field(default=None, max_length=50)
@@ -50,8 +49,7 @@ class ReportCreate(SQLModel):
         if value is None or not value.strip():
             return None
         value = value.strip()
-        if not is_valid_site_code(value):
-            raise ValueError(f"{value!r} is not a site code: {SITE_CODE_HINT}")
+        check_site_code(value)
         return value
 
     @field_validator("page_url")

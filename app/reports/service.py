@@ -14,7 +14,9 @@ from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.reports.models import (
     CATEGORY_LABELS,
+    CLOCKED_STATUSES,
     PUBLIC_EVENT_KINDS,
+    RUNNING_STATUSES,
     Category,
     EventKind,
     Report,
@@ -27,7 +29,10 @@ from app.reports.schemas import (
     InfoRequestIn,
     ReplyIn,
     ReportCreate,
+    ReportDetail,
+    ReportEventOut,
     ReportPublic,
+    ReportReceipt,
     ResolveIn,
     RouteIn,
     TimelineEntry,
@@ -49,7 +54,6 @@ from app.workdays.calendar import WorkCalendar
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 16  # about 79 bits: unguessable
 
-ANSWERABLE = (ReportStatus.assigned, ReportStatus.replied, ReportStatus.awaiting_citizen)
 SYSTEM_ACTOR = "system"
 CITIZEN_ACTOR = "citizen"
 
@@ -63,17 +67,17 @@ def record_event(
     session: Session,
     report: Report,
     kind: EventKind,
-    actor: str,
     at: datetime,
-    actor_unit_id: int | None = None,
+    actor: str | None = None,
+    principal: Principal | None = None,
     data: dict[str, Any] | None = None,
 ) -> ReportEvent:
-    """Append an event to a report's history in the current transaction."""
+    """Append an event by a unit's `principal`, or by another `actor`, to a report's history."""
     event = ReportEvent(
         report_id=report.id,
         kind=kind,
-        actor=actor,
-        actor_unit_id=actor_unit_id,
+        actor=principal.actor if principal else actor,
+        actor_unit_id=principal.unit_id if principal else None,
         at=at,
         data=data or {},
     )
@@ -180,10 +184,24 @@ def get_by_tracking_code(*, session: Session, tracking_code: str) -> Report:
 
 
 def unit_name(*, session: Session, unit_id: int | None) -> str | None:
+    """A unit's name, or None for no unit."""
     if unit_id is None:
         return None
     unit = session.get(Unit, unit_id)
     return unit.name if unit else None
+
+
+def receipt(*, session: Session, report: Report) -> ReportReceipt:
+    """What a citizen gets back on submitting a report: its tracking code and due dates."""
+    return ReportReceipt(
+        tracking_code=report.tracking_code,
+        status=report.status,
+        owner_unit_name=unit_name(session=session, unit_id=report.owner_unit_id),
+        received_at=report.received_at,
+        first_reply_due_at=report.first_reply_due_at,
+        resolution_due_at=report.resolution_due_at,
+        deadlines_provisional=report.deadlines_provisional,
+    )
 
 
 def events_of(*, session: Session, report_id: int) -> list[ReportEvent]:
@@ -246,6 +264,17 @@ def public_view(*, session: Session, report: Report) -> ReportPublic:
     )
 
 
+def _end_pause(*, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings) -> int:
+    """End a report's pause: its clock moves by the working days paused, which are returned."""
+    paused = paused_workdays_between(
+        calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
+    )
+    report.paused_workdays += paused
+    report.paused_at = None
+    report.status_before_pause = None
+    return paused
+
+
 def supplement(
     *,
     session: Session,
@@ -259,13 +288,8 @@ def supplement(
     report = get_by_tracking_code(session=session, tracking_code=tracking_code)
     if report.status != ReportStatus.awaiting_citizen:
         raise Conflict("this report is not waiting for information from you")
-    paused = paused_workdays_between(
-        calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
-    )
-    report.paused_workdays += paused
     report.status = report.status_before_pause or ReportStatus.assigned
-    report.status_before_pause = None
-    report.paused_at = None
+    paused = _end_pause(report=report, now=now, calendar=calendar, settings=settings)
     apply_deadlines(report=report, calendar=calendar, settings=settings)
     record_event(
         session=session,
@@ -294,26 +318,47 @@ def _visible(*, session: Session, principal: Principal, report: Report) -> bool:
     )
 
 
-def get_for_unit(*, session: Session, principal: Principal, report_id: int) -> Report:
-    """A report the caller may see; another unit's report is 404, its existence not leaked."""
-    report = session.get(Report, report_id)
+def _require_visible(
+    *, session: Session, principal: Principal, report_id: int, report: Report | None
+) -> Report:
+    """The report if the caller may see it; another unit's is 404, its existence not leaked."""
     if report is None or not _visible(session=session, principal=principal, report=report):
         raise NotFound(f"report {report_id} not found")
     return report
 
 
-def can_see_contact(*, session: Session, principal: Principal, report: Report) -> bool:
+def get_for_unit(*, session: Session, principal: Principal, report_id: int) -> Report:
+    """A report the caller may see, or 404."""
+    report = session.get(Report, report_id)
+    return _require_visible(
+        session=session, principal=principal, report_id=report_id, report=report
+    )
+
+
+def _get_for_update(*, session: Session, principal: Principal, report_id: int) -> Report:
+    """A report the caller may see, locked for this transaction, or 404."""
+    # Lock the row on PostgreSQL so two handlers cannot answer at once; SQLite locks the file.
+    # populate_existing: a copy already in the session is overwritten by the locked row.
+    report = session.get(Report, report_id, with_for_update=True, populate_existing=True)
+    return _require_visible(
+        session=session, principal=principal, report_id=report_id, report=report
+    )
+
+
+def _can_see_contact(*, session: Session, principal: Principal, report: Report) -> bool:
     """Contact details stay with the owner unit and its supervisors, even for admins."""
     return report.owner_unit_id is not None and directory.is_within(
         session=session, unit_id=report.owner_unit_id, root_unit_id=principal.unit_id
     )
 
 
-def _get_for_update(*, session: Session, principal: Principal, report_id: int) -> Report:
-    report = get_for_unit(session=session, principal=principal, report_id=report_id)
-    # Lock the row on PostgreSQL so two handlers cannot answer at once; SQLite locks the file.
-    session.refresh(report, with_for_update=True)
-    return report
+def unit_view(*, session: Session, principal: Principal, report: Report) -> ReportDetail:
+    """A report as a unit that may see it sees it: its history, contact only if entitled."""
+    events = events_of(session=session, report_id=report.id)
+    update: dict[str, Any] = {"events": [ReportEventOut.model_validate(e) for e in events]}
+    if not _can_see_contact(session=session, principal=principal, report=report):
+        update |= {"citizen_name": None, "citizen_phone": None, "citizen_email": None}
+    return ReportDetail.model_validate(report, update=update)
 
 
 def _require_owner(*, principal: Principal, report: Report) -> None:
@@ -335,11 +380,7 @@ def _mark_responded(report: Report, now: datetime) -> None:
 
 def _close(*, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings) -> None:
     if report.status == ReportStatus.awaiting_citizen:
-        report.paused_workdays += paused_workdays_between(
-            calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
-        )
-        report.paused_at = None
-        report.status_before_pause = None
+        _end_pause(report=report, now=now, calendar=calendar, settings=settings)
     _mark_responded(report, now)
     report.closed_at = now
     report.handling_workdays = handling_workdays(
@@ -349,7 +390,7 @@ def _close(*, report: Report, now: datetime, calendar: WorkCalendar, settings: S
         tz=settings.tz,
         paused_workdays=report.paused_workdays,
     )
-    plan_next_rung(report=report, calendar=calendar, settings=settings)
+    clear_next_rung(report=report)
 
 
 def reply(
@@ -375,8 +416,7 @@ def reply(
         session=session,
         report=report,
         kind=EventKind.replied,
-        actor=principal.actor,
-        actor_unit_id=principal.unit_id,
+        principal=principal,
         at=now,
         data={"answer": reply_in.answer},
     )
@@ -397,7 +437,7 @@ def resolve(
     """Close a report with a verdict (属实 or 不属实) and the final answer."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_owner(principal=principal, report=report)
-    _require_status(report, ANSWERABLE, "resolve")
+    _require_status(report, CLOCKED_STATUSES, "resolve")
     _close(report=report, now=now, calendar=calendar, settings=settings)
     report.status = ReportStatus.resolved
     report.verdict = resolve_in.verdict
@@ -406,8 +446,7 @@ def resolve(
         session=session,
         report=report,
         kind=EventKind.resolved,
-        actor=principal.actor,
-        actor_unit_id=principal.unit_id,
+        principal=principal,
         at=now,
         data={"verdict": resolve_in.verdict.value, "answer": resolve_in.answer},
     )
@@ -428,7 +467,7 @@ def decline(
     """Do not take a report up (不予受理), with the reason and an answer for the citizen."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_owner(principal=principal, report=report)
-    _require_status(report, ANSWERABLE, "decline")
+    _require_status(report, CLOCKED_STATUSES, "decline")
     _close(report=report, now=now, calendar=calendar, settings=settings)
     report.status = ReportStatus.declined
     report.decline_reason = decline_in.reason
@@ -437,8 +476,7 @@ def decline(
         session=session,
         report=report,
         kind=EventKind.declined,
-        actor=principal.actor,
-        actor_unit_id=principal.unit_id,
+        principal=principal,
         at=now,
         data={"reason": decline_in.reason.value, "answer": decline_in.answer},
     )
@@ -457,7 +495,7 @@ def request_info(
     """Ask the citizen for more information; the clocks stop until they answer."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_owner(principal=principal, report=report)
-    _require_status(report, (ReportStatus.assigned, ReportStatus.replied), "ask about")
+    _require_status(report, RUNNING_STATUSES, "ask about")
     report.status_before_pause = report.status
     report.status = ReportStatus.awaiting_citizen
     report.paused_at = now
@@ -466,8 +504,7 @@ def request_info(
         session=session,
         report=report,
         kind=EventKind.info_requested,
-        actor=principal.actor,
-        actor_unit_id=principal.unit_id,
+        principal=principal,
         at=now,
         data={"question": info_in.question},
     )
@@ -487,7 +524,7 @@ def transfer(
 ) -> Report:
     """Hand a report to another unit (转办); the receiving unit's clocks start afresh."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
-    _require_status(report, ANSWERABLE, "transfer")
+    _require_status(report, CLOCKED_STATUSES, "transfer")
     target = directory.get_unit(session=session, unit_id=transfer_in.to_unit_id)
     if target.id == report.owner_unit_id:
         raise Conflict("the report is already with this unit")
@@ -508,8 +545,7 @@ def transfer(
         session=session,
         report=report,
         kind=EventKind.transferred,
-        actor=principal.actor,
-        actor_unit_id=principal.unit_id,
+        principal=principal,
         at=now,
         data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "note": transfer_in.note},
     )
@@ -529,10 +565,11 @@ def route(
     settings: Settings,
 ) -> Report:
     """An operator routes an unrouted report to a site's owner or straight to a unit."""
-    report = _get_for_update(session=session, principal=principal, report_id=report_id)
-    _require_status(report, (ReportStatus.unrouted,), "route")
+    # A bad payload is 422 whatever the report's state, before the row is locked.
     if (route_in.site_id is None) == (route_in.unit_id is None):
         raise Unprocessable("give either site_id or unit_id")
+    report = _get_for_update(session=session, principal=principal, report_id=report_id)
+    _require_status(report, (ReportStatus.unrouted,), "route")
     if route_in.site_id is not None:
         site = directory.get_site(session=session, site_id=route_in.site_id)
         report.site_id = site.id
@@ -545,8 +582,7 @@ def route(
         session=session,
         report=report,
         kind=EventKind.routed,
-        actor=principal.actor,
-        actor_unit_id=principal.unit_id,
+        principal=principal,
         at=now,
         data={"to_unit_id": unit_id, "site_id": report.site_id},
     )
@@ -587,7 +623,7 @@ def inbox(
         next_day = filters.received_to + timedelta(days=1)
         query = query.where(Report.received_at < start_of_local_day(next_day, tz))
     # A paused clock is neither overdue nor coming due.
-    running = col(Report.status).in_((ReportStatus.assigned, ReportStatus.replied))
+    running = col(Report.status).in_(RUNNING_STATUSES)
     next_due = case(
         (col(Report.first_responded_at).is_(None), Report.first_reply_due_at),
         else_=Report.resolution_due_at,

@@ -67,6 +67,3 @@ def paused_workdays_between(
 ) -> int:
     """Working days a clock stood still: those in (pause date, resume date]."""
     return calendar.workdays_between(local_date(paused_at, tz), local_date(resumed_at, tz))
-
-
-__all__ = ["Deadlines", "compute_deadlines", "end_of_local_day", "handling_workdays"]

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.db import session_scope
 from app.directory.models import Site, Unit
-from app.reports.models import EventKind, Report, ReportEvent, ReportStatus
+from app.reports.models import RUNNING_STATUSES, EventKind, Report, ReportEvent
 from app.sla.deadlines import end_of_local_day, local_date
 from app.sla.models import RUNG_LABELS, EscalationRung, NotificationKind, Rung
 from app.sla.notify import enqueue, insert_ignoring_conflict, report_summary
@@ -35,8 +35,6 @@ from app.workdays.sources import get_calendar
 log = logging.getLogger(__name__)
 
 LADDER: tuple[Rung, ...] = (Rung.reminder, Rung.urge, Rung.supervise)
-# A paused clock (awaiting_citizen) and a closed report have no rung ahead.
-RUNNING_STATUSES = (ReportStatus.assigned, ReportStatus.replied)
 SCHEDULER_ACTOR = "scheduler"
 # Past this many failing reports in one sweep the cause is not one report: stop and let the
 # next sweep start over, rather than scan the same failures again and again.
@@ -233,6 +231,7 @@ class SweepResult:
         self.fired += other.fired
         self.skipped += other.skipped
         self.notifications += other.notifications
+        self.failed_report_ids.extend(other.failed_report_ids)
 
 
 def _fire_due_rungs(
@@ -377,7 +376,6 @@ def sweep(
                 directory = _hold_directory(session=session, reports=reports)
                 done = _fire_batch(session=session, reports=reports, isolated=True, **arguments)
             result.add(done)
-            result.failed_report_ids.extend(done.failed_report_ids)
             del directory
         if len(reports) < batch_size:
             break

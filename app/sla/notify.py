@@ -18,17 +18,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, Table
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from app.config import Settings, get_settings
-from app.db import session_scope
+from app.config import Settings
+from app.db import dialect_insert, isoformat_or_none, session_scope
 from app.directory.models import Site, Unit
 from app.errors import Conflict, NotFound
 from app.reports.models import CATEGORY_LABELS, Category, Report
@@ -75,12 +72,6 @@ def next_working_instant(
 # --- Writing to the outbox -------------------------------------------------------------
 
 
-@cache
-def _insert_ignoring_conflict_statement(table: Table, dialect_name: str):
-    insert = postgresql_insert if dialect_name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
-
-
 def insert_ignoring_conflict(
     *, session: Session, model: type[SQLModel], values: dict
 ) -> int | None:
@@ -89,31 +80,35 @@ def insert_ignoring_conflict(
     The database decides atomically, so two transactions racing for the same row cannot both
     win: on PostgreSQL the loser waits for the winner and then finds the row.
     """
+    table = model.__table__
     connection = session.connection()
-    statement = _insert_ignoring_conflict_statement(model.__table__, connection.dialect.name)
+    statement = dialect_insert(connection, table).on_conflict_do_nothing().returning(table.c.id)
     return connection.execute(statement, values).scalar_one_or_none()
 
 
-def has_webhook(unit: Unit) -> bool:
+def _can_push(*, url: str | None, secret: str | None) -> bool:
     """A push needs both an address and a secret to sign with; otherwise the unit pulls."""
-    return bool(unit.webhook_url and unit.webhook_secret)
+    return bool(url and secret)
+
+
+def has_webhook(unit: Unit) -> bool:
+    """Whether a unit's notifications are pushed to it (see _can_push), not only pulled."""
+    return _can_push(url=unit.webhook_url, secret=unit.webhook_secret)
 
 
 def enqueue(
     *,
     session: Session,
     unit_id: int,
-    kind: NotificationKind | str,
+    kind: NotificationKind,
     payload: dict[str, Any],
     key: str,
     now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
     report_id: int | None = None,
-    calendar: WorkCalendar | None = None,
-    settings: Settings | None = None,
 ) -> int | None:
     """Write a notification to the outbox in the caller's transaction; None if the key exists."""
-    settings = settings or get_settings()
-    calendar = calendar or get_calendar(session)
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"unit {unit_id} not found")
@@ -124,7 +119,7 @@ def enqueue(
         values={
             "key": key,
             "unit_id": unit_id,
-            "kind": NotificationKind(kind).value,
+            "kind": kind.value,
             "report_id": report_id,
             "payload": payload,
             "created_at": now,
@@ -133,10 +128,6 @@ def enqueue(
             "next_attempt_at": not_before if has_webhook(unit) else None,
         },
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def report_summary(*, session: Session, report: Report) -> dict[str, Any]:
@@ -154,11 +145,11 @@ def report_summary(*, session: Session, report: Report) -> dict[str, Any]:
         "status": report.status.value,
         "owner_unit_id": report.owner_unit_id,
         "owner_unit_name": owner.name if owner else None,
-        "received_at": _iso(report.received_at),
-        "assigned_at": _iso(report.assigned_at),
+        "received_at": isoformat_or_none(report.received_at),
+        "assigned_at": isoformat_or_none(report.assigned_at),
         "clock": report.clock,
-        "first_reply_due_at": _iso(report.first_reply_due_at),
-        "resolution_due_at": _iso(report.resolution_due_at),
+        "first_reply_due_at": isoformat_or_none(report.first_reply_due_at),
+        "resolution_due_at": isoformat_or_none(report.resolution_due_at),
         "deadlines_provisional": report.deadlines_provisional,
     }
 
@@ -208,7 +199,7 @@ def webhook_body(notification: Notification) -> bytes:
         "kind": NotificationKind(notification.kind).value,
         "unit_id": notification.unit_id,
         "report_id": notification.report_id,
-        "created_at": _iso(notification.created_at),
+        "created_at": isoformat_or_none(notification.created_at),
         "data": notification.payload,
     }
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
@@ -386,7 +377,7 @@ def deliver_due(
             if elapsed > sending_budget:
                 unsent.append(notification.id)
                 continue
-            if not item.url or not item.secret:
+            if not _can_push(url=item.url, secret=item.secret):
                 # The webhook was removed after the row was queued: the unit pulls it instead.
                 pull_only.append(notification.id)
                 continue

@@ -10,8 +10,7 @@ import typer
 from app.clock import Clock
 from app.config import get_settings
 from app.db import get_engine, session_scope
-from app.directory import service as directory
-from app.directory.models import Unit
+from app.directory.cli import unit_or_exit
 from app.errors import AppError
 from app.sla.deadlines import local_date
 from app.stats import jobs, service
@@ -23,17 +22,6 @@ TEXT_FORMATS = (NoticeFormat.md, NoticeFormat.json)
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
-
-
-def _find_unit(session, unit: str) -> Unit:
-    found = (
-        directory.get_unit(session=session, unit_id=int(unit))
-        if unit.isdigit()
-        else directory.get_unit_by_name(session=session, name=unit)
-    )
-    if found is None:
-        _fail(f"no unit named {unit!r}")
-    return found
 
 
 def notice(
@@ -61,7 +49,7 @@ def notice(
                 session=session,
                 period=service.parse_period_or_422(period),
                 as_of=service.cutoff(as_of=as_of, now=Clock().now(), settings=settings),
-                scope=_find_unit(session, unit) if unit else None,
+                scope=unit_or_exit(session=session, ref=unit) if unit else None,
                 settings=settings,
                 notice_format=format,
             )

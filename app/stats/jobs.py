@@ -14,15 +14,15 @@ from app.config import Settings
 from app.db import session_scope
 from app.sla import notify
 from app.sla.deadlines import local_date
+from app.sla.models import NotificationKind
 from app.stats import queries, service, settle
 from app.stats.exports import SlaFormat, render_sla_report
 from app.stats.models import SlaReportRun
 from app.stats.schemas import SlaReportOut
+from app.workdays.calendar import WorkCalendar
+from app.workdays.sources import get_calendar
 
 log = logging.getLogger("zhaocuo.stats")
-
-# The outbox's kind for the nightly report (app.sla.models.NotificationKind.nightly_report).
-SLA_NOTIFICATION_KIND = "nightly_report"
 
 
 def pending_report_dates(*, session: Session, now: datetime, settings: Settings) -> list[date]:
@@ -64,7 +64,12 @@ def write_sla_files(*, report: SlaReportOut, directory: Path) -> list[Path]:
 
 
 def deliver_sla_report(
-    *, session: Session, report_date: date, now: datetime, settings: Settings
+    *,
+    session: Session,
+    report_date: date,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
 ) -> int:
     """Queue each supervising unit's subtree summary in the notification outbox; return how many."""
     as_of = service.sla_snapshot_at(report_date, settings).astimezone(settings.tz)
@@ -76,7 +81,7 @@ def deliver_sla_report(
         notify.enqueue(
             session=session,
             unit_id=unit_id,
-            kind=SLA_NOTIFICATION_KIND,
+            kind=NotificationKind.nightly_report,
             payload={
                 "report_date": report_date.isoformat(),
                 "as_of": as_of.isoformat(),
@@ -87,6 +92,7 @@ def deliver_sla_report(
             },
             key=f"sla-report:{report_date.isoformat()}:{unit_id}",
             now=now,
+            calendar=calendar,
             settings=settings,
         )
         queued += 1
@@ -106,7 +112,13 @@ def produce_day(*, engine: Engine, report_date: date, now: datetime, settings: S
         )
         # Files first: if writing fails the transaction rolls back and the day stays pending.
         write_sla_files(report=report, directory=Path(settings.sla_report_dir))
-        deliver_sla_report(session=session, report_date=report_date, now=now, settings=settings)
+        deliver_sla_report(
+            session=session,
+            report_date=report_date,
+            now=now,
+            calendar=get_calendar(session),
+            settings=settings,
+        )
     log.info("SLA report for %s: %d units", report_date, run.units)
     return True
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Date, Integer, and_, delete, false, func, literal, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.reports.models import CLOSED_STATUSES, Report
 from app.sla.deadlines import local_date, start_of_local_day
 from app.stats.models import SettledFigures, SettledState
@@ -106,8 +106,7 @@ def settled_months(
 
 def _upsert(session: Session, starts_on: date, months: int, within, now: datetime):
     """INSERT … SELECT the figures per owner of one row's span, adding to rows that exist."""
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(settled_figures)
+    insert = dialect_insert(session, settled_figures)
     # Closed by now, so these are the figures for any cut-off from now on.
     figures = {column.name: column for column in figure_columns(now)}
     query = (

@@ -54,8 +54,6 @@ class WorkCalendar:
 
         self.covered_until = covered_until
         self.covered_from = covered_from
-        self.holidays = holidays
-        self.makeup_workdays = makeup_workdays
 
         first = min([covered_until, *listed] + ([covered_from] if covered_from else []))
         self._first = first.toordinal()

@@ -102,11 +102,9 @@ def load(
 @calendar_app.command("show")
 def show(year: Annotated[int, typer.Argument(min=1, max=9999, help="e.g. 2027")]) -> None:
     """List a year's holidays and make-up working days, and how long coverage lasts."""
-    settings = get_settings()
-    today = Clock().now().astimezone(settings.tz).date()
     with session_scope() as session:
         described = describe_year(session=session, year=year)
-        coverage = coverage_status(session, today, warning_days=settings.calendar_warning_days)
+        coverage = coverage_status(session=session, now=Clock().now(), settings=get_settings())
     if described.basis == "loaded":
         basis = f"official, loaded by {described.loaded_by} on {described.loaded_at:%Y-%m-%d}"
     elif described.basis == "package":

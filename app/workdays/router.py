@@ -1,4 +1,3 @@
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -30,17 +29,7 @@ def get_coverage(
     session: Session = RequestSession,
 ) -> CoveragePublic:
     """The last day the official calendar covers; warning when it ends soon."""
-    status = service.coverage_status(
-        session,
-        now.astimezone(settings.tz).date(),
-        warning_days=settings.calendar_warning_days,
-    )
-    return CoveragePublic(
-        covered_until=status.covered_until,
-        days_left=status.days_left,
-        warning=status.warning,
-        message=status.message,
-    )
+    return service.coverage_status(session=session, now=now, settings=settings)
 
 
 @router.get("/{year}", response_model=CalendarYearPublic)
@@ -59,7 +48,7 @@ def put_year(
     settings: Settings = Depends(get_app_settings),
 ) -> CalendarLoadResult:
     """Load a year from the State Council notice (admin); open reports' deadlines follow it."""
-    result = service.load_year(
+    return service.load_year(
         session=session,
         year=year,
         notice=notice,
@@ -67,4 +56,3 @@ def put_year(
         actor=principal.actor,
         settings=settings,
     )
-    return CalendarLoadResult(**asdict(result))

@@ -2,17 +2,22 @@
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.errors import Conflict, Unprocessable
 from app.workdays.models import CalendarDay, CalendarYear
-from app.workdays.schemas import CalendarNotice, CalendarYearPublic, HolidayPeriod, MakeupWorkday
+from app.workdays.schemas import (
+    CalendarLoadResult,
+    CalendarNotice,
+    CalendarYearPublic,
+    CoveragePublic,
+    HolidayPeriod,
+    MakeupWorkday,
+)
 from app.workdays.sources import get_calendar, packaged_calendar_days
 
 log = logging.getLogger(__name__)
@@ -23,42 +28,6 @@ MAX_HOLIDAY_PERIOD_DAYS = 21
 # Enough problems to fix in one go, without burying the first ones.
 MAX_PROBLEMS_SHOWN = 10
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    year: int
-    holidays: int
-    makeup_workdays: int
-    reports_moved: int
-
-
-class CoverageStatus(NamedTuple):
-    covered_until: date
-    days_left: int
-    warning: bool
-
-    @property
-    def message(self) -> str:
-        next_year = self.covered_until.year + 1
-        how_to_load = (
-            f"load {next_year} from the State Council notice "
-            f"(PUT /api/v1/calendar/{next_year} or `zhaocuo calendar load FILE`)"
-        )
-        if self.days_left < 0:
-            return (
-                f"the official calendar ended on {self.covered_until}, {-self.days_left} days "
-                f"ago: deadlines follow the weekend rule (Monday to Friday) and are marked "
-                f"provisional; {how_to_load}"
-            )
-        if self.warning:
-            return (
-                f"the official calendar ends on {self.covered_until}, in {self.days_left} days: "
-                f"{how_to_load}"
-            )
-        return (
-            f"the official calendar covers up to {self.covered_until}, {self.days_left} days away"
-        )
 
 
 def notice_problems(
@@ -153,7 +122,7 @@ def load_year(
     now: datetime,
     actor: str,
     settings: Settings,
-) -> LoadResult:
+) -> CalendarLoadResult:
     """Replace a year's official days with a notice's, then recompute open reports' deadlines."""
     package = packaged_calendar_days()
     problems = notice_problems(
@@ -205,7 +174,7 @@ def load_year(
         session=session, calendar=get_calendar(session), now=now, settings=settings
     )
     makeup_count = sum(1 for is_workday, _ in days.values() if is_workday)
-    result = LoadResult(
+    result = CalendarLoadResult(
         year=year,
         holidays=len(days) - makeup_count,
         makeup_workdays=makeup_count,
@@ -269,14 +238,34 @@ def describe_year(*, session: Session, year: int) -> CalendarYearPublic:
     )
 
 
-def coverage_status(
-    session: Session, today: date, *, warning_days: int | None = None
-) -> CoverageStatus:
+def _coverage_message(*, covered_until: date, days_left: int, warning: bool) -> str:
+    """What operators read about coverage, and how to extend it when it runs short."""
+    next_year = covered_until.year + 1
+    how_to_load = (
+        f"load {next_year} from the State Council notice "
+        f"(PUT /api/v1/calendar/{next_year} or `zhaocuo calendar load FILE`)"
+    )
+    if days_left < 0:
+        return (
+            f"the official calendar ended on {covered_until}, {-days_left} days "
+            f"ago: deadlines follow the weekend rule (Monday to Friday) and are marked "
+            f"provisional; {how_to_load}"
+        )
+    if warning:
+        return f"the official calendar ends on {covered_until}, in {days_left} days: {how_to_load}"
+    return f"the official calendar covers up to {covered_until}, {days_left} days away"
+
+
+def coverage_status(*, session: Session, now: datetime, settings: Settings) -> CoveragePublic:
     """How long the official calendar lasts from today, and whether that is too short."""
-    if warning_days is None:
-        warning_days = get_settings().calendar_warning_days
     covered_until = get_calendar(session).covered_until
-    days_left = (covered_until - today).days
-    return CoverageStatus(
-        covered_until=covered_until, days_left=days_left, warning=days_left <= warning_days
+    days_left = (covered_until - now.astimezone(settings.tz).date()).days
+    warning = days_left <= settings.calendar_warning_days
+    return CoveragePublic(
+        covered_until=covered_until,
+        days_left=days_left,
+        warning=warning,
+        message=_coverage_message(
+            covered_until=covered_until, days_left=days_left, warning=warning
+        ),
     )

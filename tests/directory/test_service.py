@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.directory import service
@@ -33,6 +34,21 @@ def test_real_site_code_shapes_are_valid(code: str):
 )
 def test_other_strings_are_not_site_codes(code: str):
     assert service.is_valid_site_code(code) is False
+
+
+def test_check_site_code_explains_the_shapes():
+    service.check_site_code("bm07000001")
+    with pytest.raises(ValueError) as raised:
+        service.check_site_code("A1234")
+    assert str(raised.value) == f"'A1234' is not a site code: {service.SITE_CODE_HINT}"
+
+
+def test_normalise_hosts_drops_repeats_and_names_the_first_bad_one():
+    hosts = [" WWW.Example.gov.cn ", "www.example.gov.cn.", "jyj.example.gov.cn:8080"]
+    assert service.normalise_hosts(hosts) == ["www.example.gov.cn", "jyj.example.gov.cn"]
+    with pytest.raises(ValueError) as raised:
+        service.normalise_hosts(["ok.example.gov.cn", "b_c.example", "also bad"])
+    assert str(raised.value) == "'b_c.example' is not a host name such as www.example.gov.cn"
 
 
 @pytest.mark.parametrize(
@@ -73,6 +89,50 @@ def test_lists_are_limited_to_a_subtree(session: Session, directory: Directory):
     assert [u.name for u in city_a_units] == sorted(["甲市人民政府办公室", "甲市教育局"])
     assert [s.site_code for s in city_b_sites] == [directory.site_b1]
     assert len(service.list_units(session=session)) == 5
+
+
+def test_public_site_list_matches_one_site_at_a_time_in_two_queries(
+    session: Session, directory: Directory
+):
+    for number in range(3, 8):
+        hosts = [f"h{number}b.example.gov.cn", f"h{number}a.example.gov.cn"]
+        service.create_site(
+            session=session, site_in=new_site(directory, f"990200000{number}", *hosts)
+        )
+    service.create_site(session=session, site_in=new_site(directory, "9902000009"))
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    for within in (None, directory.city_b, directory.city_a, directory.dept_a1):
+        expected = [
+            service.to_public(session=session, site=site)
+            for site in service.list_sites(session=session, within=within)
+        ]
+        statements.clear()
+        event.listen(session.connection().engine, "before_cursor_execute", record)
+        try:
+            listed = service.list_sites_public(session=session, within=within)
+        finally:
+            event.remove(session.connection().engine, "before_cursor_execute", record)
+        assert listed == expected
+        assert len(statements) == 2
+    everything = service.list_sites_public(session=session)
+    assert len(everything) == 8
+    hosts_by_code = {site.site_code: site.hosts for site in everything}
+    assert hosts_by_code["9902000009"] == []
+    assert hosts_by_code["9902000003"] == ["h3a.example.gov.cn", "h3b.example.gov.cn"]
+
+
+def test_find_unit_by_id_or_exact_name(session: Session, directory: Directory):
+    by_id = service.find_unit(session=session, ref=str(directory.dept_a1))
+    by_name = service.find_unit(session=session, ref="甲市教育局")
+
+    assert by_id is not None and by_id.id == directory.dept_a1
+    assert by_name is not None and by_name.id == directory.dept_a1
+    assert service.find_unit(session=session, ref="999999") is None
+    assert service.find_unit(session=session, ref="甲市") is None
 
 
 @pytest.mark.parametrize(

@@ -340,6 +340,19 @@ def test_route_needs_exactly_one_target(client, directory: Directory, engine, bo
     assert len(events_of(engine, report.id)) == 1
 
 
+def test_a_bad_route_payload_is_422_even_for_a_report_already_routed(
+    client, directory: Directory, engine, report
+):
+    stored_before = report_of(engine, report.tracking_code).model_dump()
+
+    response = act(client, directory, report.id, "route", {}, who="admin")
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == "give either site_id or unit_id"
+    assert len(events_of(engine, report.id)) == 1
+    assert report_of(engine, report.tracking_code).model_dump() == stored_before
+
+
 # --- illegal transitions ----------------------------------------------------------------
 
 TRANSFER_B1 = "transfer_b1"

@@ -380,13 +380,15 @@ def test_an_embedded_scheduler_catches_up_at_start_and_stops_with_the_server(
 
 
 def test_the_scheduler_command_runs_until_sigterm(directory, database_url, engine, settings):
-    # Received a week before now, real time: its reminder and 催办 came due while no
-    # scheduler ran.
-    received = datetime.now(local(2026, 1, 1).tzinfo).replace(microsecond=0) - timedelta(days=9)
+    # Received a month before now, real time: its reminder and 催办 came due while no
+    # scheduler ran. A month, not a week, so that even across the Spring Festival or National
+    # Day holidays more than the two working days of the first-reply deadline have passed.
+    received = datetime.now(local(2026, 1, 1).tzinfo).replace(microsecond=0) - timedelta(days=30)
     [report_id] = seed_reports(engine, settings, directory.site_a1, 1, received)
     environment = {**os.environ, "ZHAOCUO_DATABASE_URL": database_url, "ZHAOCUO_SCHEDULER": "off"}
+    # The console script installed beside the running interpreter, wherever its venv is.
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "zhaocuo"), "scheduler"],
+        [str(Path(sys.executable).parent / "zhaocuo"), "scheduler"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,

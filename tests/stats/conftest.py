@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.auth import Principal, Role
 from app.config import Settings
-from app.directory.models import SiteCreate
+from app.directory.models import SiteCreate, Unit
 from app.directory.service import create_site
 from app.reports import service as reports
 from app.reports.models import Category, DeclineReason, Verdict
@@ -24,10 +24,14 @@ from app.reports.schemas import (
     ResolveIn,
     TransferIn,
 )
+from app.stats.periods import parse_period
+from app.stats.schemas import Figures, StatsOut
+from app.stats.service import statistics
 from app.workdays.sources import get_calendar
 from tests.conftest import Directory, local
 
 CITIZEN = {"name": "张三丰", "phone": "13812345678", "email": "zhangsanfeng@example.com"}
+AS_OF = local(2026, 10, 12, 18, 0)  # Monday 12 October, after the last answer
 
 
 @dataclass
@@ -35,13 +39,26 @@ class September:
     """Report ids by the names used in the tests' comments."""
 
     directory: Directory
-    city_a_site: str
     ids: dict[str, int]
-    tracking: dict[str, str]
 
 
 def handler(unit_id: int) -> Principal:
     return Principal(token_id=0, unit_id=unit_id, role=Role.handler)
+
+
+def figures(**counts: int) -> Figures:
+    """Expected figures from their counts; counts not given are zero."""
+    return Figures.from_counts(counts)
+
+
+def compute(
+    session: Session, settings: Settings, period: str, as_of: datetime, scope_id: int | None
+) -> StatsOut:
+    """The statistics of a period as of an instant, for a unit's subtree or (None) everything."""
+    scope = session.get(Unit, scope_id) if scope_id is not None else None
+    return statistics(
+        session=session, period=parse_period(period), as_of=as_of, scope=scope, settings=settings
+    )
 
 
 @pytest.fixture
@@ -180,4 +197,4 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
     # R7: received in October, outside the September period.
     submit("R7", d.site_a1, local(2026, 10, 8, 10, 0))
     session.commit()
-    return September(directory=d, city_a_site="9901000001", ids=ids, tracking=tracking)
+    return September(directory=d, ids=ids)

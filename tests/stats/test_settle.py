@@ -23,8 +23,7 @@ from app.stats.queries import unit_figure_counts
 from app.stats.settle import settle, settled_months, whole_months, whole_years
 from app.workdays.sources import get_calendar
 from tests.conftest import local
-from tests.stats.conftest import September, handler
-from tests.stats.test_stats import AS_OF, compute, figures
+from tests.stats.conftest import AS_OF, September, compute, figures, handler
 
 PERIODS = [
     "2026-09",

@@ -7,30 +7,15 @@ import pytest
 from sqlmodel import Session
 
 from app.config import Settings
-from app.directory.models import Unit
-from app.stats.periods import parse_period
 from app.stats.queries import UnitRow
-from app.stats.schemas import Figures, Flag, StatsOut
-from app.stats.service import _collector_paused, statistics, tree_order
+from app.stats.schemas import Flag, StatsOut
+from app.stats.service import _collector_paused, tree_order
 from tests.conftest import local
-from tests.stats.conftest import September
-
-AS_OF = local(2026, 10, 12, 18, 0)  # Monday 12 October, after the last answer
-
-
-def figures(**counts: int) -> Figures:
-    return Figures.from_counts(counts)
+from tests.stats.conftest import AS_OF, September, compute, figures
 
 
 def by_name(stats: StatsOut) -> dict[str, object]:
     return {unit.unit_name: unit for unit in stats.units}
-
-
-def compute(session: Session, settings: Settings, period: str, as_of, scope_id: int | None):
-    scope = session.get(Unit, scope_id) if scope_id is not None else None
-    return statistics(
-        session=session, period=parse_period(period), as_of=as_of, scope=scope, settings=settings
-    )
 
 
 DEPT_A1 = figures(
@@ -82,7 +67,20 @@ def test_subtrees_sum_counts_and_recompute_rates(
     stats = compute(session, settings, "2026-09", AS_OF, september.directory.province)
     units = by_name(stats)
 
-    assert units["甲市人民政府办公室"].subtree == Figures.total([DEPT_A1, CITY_A_OWN])
+    city_a = units["甲市人民政府办公室"].subtree
+    assert city_a == figures(  # 甲市教育局 and 甲市人民政府办公室's own
+        received=7,
+        declined=1,
+        resolved=4,
+        confirmed=2,
+        first_replies_due=5,
+        first_replies_in_time=3,
+        late_first_replies=2,
+        handling_workdays_total=12,
+        overdue_open=1,
+    )
+    assert city_a.valid == 6 and city_a.completion_rate == 4 / 6
+    assert city_a.on_time_first_reply_rate == 3 / 5 and city_a.average_handling_workdays == 3.0
     assert units["乙市人民政府办公室"].subtree == DEPT_B1
     province = units["测试省人民政府办公厅"].subtree
     assert province == figures(

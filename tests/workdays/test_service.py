@@ -1,7 +1,7 @@
 """The cached calendar must follow loads made by any process, and never keep a rolled-back one."""
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -107,12 +107,26 @@ def test_load_refuses_an_invalid_notice_before_writing(session):
     ("today", "days_left", "warning"),
     [(date(2026, 10, 31), 61, False), (date(2026, 11, 1), 60, True), (date(2027, 2, 1), -32, True)],
 )
-def test_coverage_status(session, today, days_left, warning):
-    assert tuple(coverage_status(session, today)) == (date(2026, 12, 31), days_left, warning)
+def test_coverage_status(session, settings, today, days_left, warning):
+    now = local(today.year, today.month, today.day, 10, 0)
+    status = coverage_status(session=session, now=now, settings=settings)
+    assert (status.covered_until, status.days_left, status.warning) == (
+        date(2026, 12, 31),
+        days_left,
+        warning,
+    )
 
 
-def test_coverage_status_uses_the_given_warning_period(session):
-    status = coverage_status(session, date(2026, 11, 1), warning_days=30)
+def test_coverage_status_counts_from_the_local_date(session, settings):
+    # 16:30 UTC on 31 October is already 1 November in Shanghai.
+    now = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)
+    status = coverage_status(session=session, now=now, settings=settings)
+    assert (status.days_left, status.warning) == (60, True)
+
+
+def test_coverage_status_uses_the_given_warning_period(session, settings):
+    settings = settings.model_copy(update={"calendar_warning_days": 30})
+    status = coverage_status(session=session, now=local(2026, 11, 1, 10, 0), settings=settings)
     assert (status.days_left, status.warning) == (60, False)
     assert status.message == "the official calendar covers up to 2026-12-31, 60 days away"
 
