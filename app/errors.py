@@ -3,41 +3,89 @@ from fastapi.responses import JSONResponse
 
 
 class AppError(Exception):
-    """A domain error that knows the HTTP status it should be rendered with."""
+    """A domain error that knows its HTTP status, a stable code and its message in both languages.
+
+    `message` is the Chinese sentence a person can act on (the default language); `en` is the
+    same in English, sent when the request's Accept-Language prefers English. `code` is stable
+    snake_case that never changes with the language (docs/errors.md lists every code).
+    """
 
     status_code = 400
+    code = "bad_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        en: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.message_en = en or message
+        if code is not None:
+            self.code = code
+        self.headers = headers
 
 
 class Unauthorized(AppError):
     status_code = 401
+    code = "unauthorized"
 
 
 class Forbidden(AppError):
     status_code = 403
+    code = "forbidden"
 
 
 class NotFound(AppError):
     status_code = 404
+    code = "not_found"
 
 
 class Conflict(AppError):
     status_code = 409
+    code = "conflict"
 
 
 class Unprocessable(AppError):
     status_code = 422
+    code = "unprocessable"
 
 
 class TooManyRequests(AppError):
     status_code = 429
+    code = "too_many_requests"
+
+
+def prefers_english(request: Request) -> bool:
+    """True when the request's Accept-Language ranks an English tag above every Chinese one."""
+    best_lang, best_q = "zh", 0.0
+    for part in request.headers.get("accept-language", "").split(","):
+        lang, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if lang and q > best_q:
+            best_lang, best_q = lang.lower(), q
+    return best_lang.startswith("en")
+
+
+def error_body(exc: AppError, request: Request) -> dict:
+    message = exc.message_en if prefers_english(request) else exc.message
+    return {"detail": message, "code": exc.code}
 
 
 def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _render(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+    async def _render(request: Request, exc: AppError) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return JSONResponse(
+            error_body(exc, request), status_code=exc.status_code, headers=headers or None
+        )

@@ -484,6 +484,7 @@ def test_an_address_past_the_submission_limit_gets_429_and_nothing_is_stored(
     assert first["tracking_code"] != second["tracking_code"]
     assert third.status_code == 429
     assert third.json() == {
-        "detail": "too many reports from your address; please try again in a minute"
+        "detail": "too many reports from your address; please try again in a minute",
+        "code": "too_many_requests",
     }
     assert count(engine, Report) == 2
