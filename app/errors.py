@@ -1,5 +1,6 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 
 class AppError(Exception):
@@ -57,6 +58,27 @@ class Unprocessable(AppError):
 class TooManyRequests(AppError):
     status_code = 429
     code = "too_many_requests"
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    detail: str = Field(description="A sentence a person can act on, in Chinese or English.")
+    code: str = Field(description="Stable snake_case code; never changes with the language.")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(
+        description="Where the bad value is: body, query or path, then the field."
+    )
+    msg: str = Field(description="What is wrong with it.")
+    type: str = Field(description="The kind of error, stable for clients.")
+
+
+class ValidationErrorBody(ErrorBody):
+    """The body of a 422 for a request that does not validate."""
+
+    errors: list[FieldError]
 
 
 def prefers_english(request: Request) -> bool:
