@@ -1,6 +1,7 @@
 """The `zhaocuo` command for operators."""
 
-import logging
+import os
+import tempfile
 
 import typer
 import uvicorn
@@ -10,8 +11,11 @@ from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.directory.cli import import_app, unit_or_exit
 from app.directory.demo import load_demo
+from app.logs import configure_logging, log_config
+from app.metrics import MULTIPROCESS_DIR_VARIABLE
 from app.migrate import upgrade_to_head
 from app.stats.cli import notice, settle, sla_report
+from app.wiring import install_hooks
 from app.workdays.cli import calendar_app
 
 cli = typer.Typer(help="zhaocuo: 我为政府网站找错 service", no_args_is_help=True)
@@ -22,8 +26,9 @@ cli.add_typer(calendar_app, name="calendar")
 
 
 def _configure_logging() -> None:
-    """The service's own log lines (scheduler, escalations, deliveries) beside uvicorn's."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """JSON log lines for the service's own loggers and uvicorn's alike (app/logs.py)."""
+    settings = get_settings()
+    configure_logging(settings.timezone, settings.log_level)
 
 
 @cli.command()
@@ -44,6 +49,9 @@ def serve(
     settings = get_settings()
     if workers > 1 and settings.is_sqlite:
         raise typer.BadParameter("several workers need PostgreSQL (ZHAOCUO_DATABASE_URL)")
+    if workers > 1 and not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        # Each worker counts its own requests; /metrics, answered by any one, sums them all.
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="zhaocuo-metrics-")
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -51,17 +59,25 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=log_config(settings.timezone, settings.log_level),
     )
 
 
 @cli.command()
-def scheduler() -> None:
+def scheduler(
+    metrics_port: int = typer.Option(
+        0, help="serve this process's own Prometheus metrics (webhook calls) on this port; 0: off"
+    ),
+) -> None:
     """Run the scheduled jobs (escalations, webhook delivery, nightly report) until stopped."""
+    from prometheus_client import start_http_server
+
     from app.db import get_engine
-    from app.sla.jobs import run_until_stopped
+    from app.scheduler import run_until_stopped
 
     _configure_logging()
+    if metrics_port:
+        start_http_server(metrics_port)
     run_until_stopped(engine=get_engine(), settings=get_settings())
 
 
@@ -124,4 +140,5 @@ cli.command("settle")(settle)
 
 
 def main() -> None:
+    install_hooks()
     cli()

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = 60
     outbox_interval_seconds: int = 30
     nightly_report_time: time = time(1, 30)
+    # /readyz fails when no scheduler has run a job for this long (none deployed, or all dead).
+    scheduler_stale_seconds: int = Field(300, ge=1)
     sla_report_dir: str = "./var/sla-reports"
 
     # Statistics and notices.
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     ranking_min_valid: int = 5
 
     calendar_warning_days: int = 60
+
+    # Log lines at this level and above, as JSON (app/logs.py).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Public submissions per client address; "" disables the limit.
     public_rate_limit: str = "20/minute"

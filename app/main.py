@@ -1,23 +1,33 @@
 import logging
+import time
+import uuid
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import heartbeat, metrics_database
 from app.clock import Clock
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_scope
 from app.directory.router import router as directory_router
 from app.errors import install_error_handler
+from app.logs import accepted_request_id, request_id
+from app.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, UNMATCHED_ROUTE
 from app.migrate import current_revision, head_revision
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
 from app.sla.router import router as notifications_router
+from app.stats.jobs import NIGHTLY_JOB
 from app.stats.router import router as stats_router
+from app.wiring import install_hooks
 from app.workdays.router import router as calendar_router
 from app.workdays.service import coverage_status
 
@@ -33,6 +43,49 @@ class RateLimiter:
 
     def hit(self, key: str) -> bool:
         return self._limiter.hit(self._limit, "public", key)
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class RequestContext:
+    """Every HTTP request gets a request id (the client's X-Request-ID when sane, else a new
+    one), carried by each log line of the request and returned in the response; and its
+    count and latency by route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        current = accepted_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        current = current or uuid.uuid4().hex
+        # Not reset afterwards: each request runs in its own task, and the error and access
+        # log lines written after the app returns still belong to this request.
+        request_id.set(current)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = current
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            # The router leaves the matched route in the scope: its template, not the path,
+            # so that a tracking code never becomes a label.
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+            method = scope["method"]
+            HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+            HTTP_REQUEST_SECONDS.labels(route=route, method=method).observe(
+                time.perf_counter() - started
+            )
 
 
 def _warn_about_calendar(app: FastAPI) -> None:
@@ -60,6 +113,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or create_db_engine(settings.database_url, settings.database_pool_size)
+    install_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -67,7 +121,7 @@ def create_app(
         # A single-node server runs the scheduled jobs itself (the `make run` default).
         app.state.scheduled_jobs = None
         if settings.scheduler == "embedded":
-            from app.sla.jobs import ScheduledJobs
+            from app.scheduler import ScheduledJobs
 
             app.state.scheduled_jobs = ScheduledJobs(
                 engine=engine, settings=settings, clock=app.state.clock
@@ -97,6 +151,7 @@ def create_app(
         else None
     )
     install_error_handler(app)
+    app.add_middleware(RequestContext)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)
@@ -125,11 +180,27 @@ def create_app(
                 coverage = coverage_status(
                     session=session, now=request.app.state.clock.now(), settings=settings
                 )
+                last_beat = heartbeat.last_heartbeat_at(session=session)
+                nightly = heartbeat.job_outcome(session=session, job=NIGHTLY_JOB)
             checks["calendar"] = {
                 "covered_until": coverage.covered_until.isoformat(),
                 "days_left": coverage.days_left,
                 "warning": coverage.warning,
             }
+            # Without a scheduler no reminder, escalation, webhook or nightly report is made.
+            now = request.app.state.clock.now()
+            stale_after = timedelta(seconds=settings.scheduler_stale_seconds)
+            scheduler_ok = last_beat is not None and now - last_beat <= stale_after
+            checks["scheduler"] = {
+                "last_heartbeat_at": last_beat.astimezone(settings.tz).isoformat()
+                if last_beat
+                else None,
+                "stale_after_seconds": settings.scheduler_stale_seconds,
+                "ok": scheduler_ok,
+            }
+            ready = ready and scheduler_ok
+            # A failing nightly report is shown, but the API still serves.
+            checks["nightly_report"] = _nightly_check(nightly, settings)
         except Exception as exc:  # readiness must answer, whatever is broken
             log.exception("readiness check failed")
             checks["error"] = str(exc)
@@ -139,4 +210,28 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics (text exposition format); see docs/operations.md."""
+        content, media_type = metrics_database.scrape(
+            engine=engine, settings=settings, now=request.app.state.clock.now
+        )
+        return Response(content=content, media_type=media_type)
+
     return app
+
+
+def _nightly_check(outcome: heartbeat.JobOutcome | None, settings: Settings) -> dict:
+    def local(instant):
+        return instant.astimezone(settings.tz).isoformat() if instant else None
+
+    if outcome is None:
+        return {"ok": True, "last_success_at": None, "last_failure_at": None}
+    check = {
+        "ok": not outcome.failing,
+        "last_success_at": local(outcome.last_success_at),
+        "last_failure_at": local(outcome.last_failure_at),
+    }
+    if outcome.failing:
+        check["reason"] = outcome.last_failure_reason
+    return check

@@ -2,6 +2,7 @@
 
 from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
+from app.heartbeat import JobOutcome, SchedulerHeartbeat
 from app.reports.models import Report, ReportEvent
 from app.sla.models import EscalationRung, Notification
 from app.stats.models import SettledFigures, SettledState, SlaReport, SlaReportRun
@@ -12,9 +13,11 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "EscalationRung",
+    "JobOutcome",
     "Notification",
     "Report",
     "ReportEvent",
+    "SchedulerHeartbeat",
     "SettledFigures",
     "SettledState",
     "Site",

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 import app.models
+from app import heartbeat
 from app.auth import Role, issue_token
 from app.clock import FrozenClock
 from app.config import Settings
@@ -22,6 +23,10 @@ from app.directory.models import SiteCreate, UnitCreate
 from app.directory.service import create_site, create_unit
 from app.main import create_app
 from app.migrate import upgrade_to_head
+from app.wiring import install_hooks
+
+# Tests call the services directly too, not only through create_app(): wire the domains once.
+install_hooks()
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DATA_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "gov-website-error-reports.csv"
@@ -84,6 +89,27 @@ def settings(database_url: str) -> Settings:
 def clock() -> FrozenClock:
     # A Monday morning in an ordinary working week.
     return FrozenClock(local(2026, 11, 23, 10, 0))
+
+
+def scheduler_ran(engine: Engine, at: datetime, instance: str = "test-host:1") -> None:
+    """Store a heartbeat as a scheduler that ran its sweep at `at` would (/readyz needs one)."""
+    with Session(engine) as session:
+        heartbeat.beat(
+            session=session,
+            instance=instance,
+            started_at=at,
+            job="escalation_sweep",
+            leader=True,
+            result={"reports": 0},
+            now=at,
+        )
+        session.commit()
+
+
+@pytest.fixture
+def scheduler_alive(engine: Engine, clock: FrozenClock) -> None:
+    """A scheduler ran a job at the clock's time."""
+    scheduler_ran(engine, clock.now())
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.migrate import head_revision
-from tests.conftest import Directory, local
+from tests.conftest import Directory, local, scheduler_ran
 
 NOTICE_2027 = {
     "source": "国务院办公厅关于2027年部分节假日安排的通知",
@@ -28,7 +28,7 @@ def test_healthz(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_reports_database_migrations_and_calendar(client):
+def test_readyz_reports_database_migrations_and_calendar(client, scheduler_alive):
     response = client.get("/readyz")
 
     assert response.status_code == 200
@@ -45,16 +45,18 @@ def test_readyz_reports_database_migrations_and_calendar(client):
     }
 
 
-def test_readyz_without_warning_while_coverage_lasts(client, clock):
+def test_readyz_without_warning_while_coverage_lasts(client, clock, engine):
     clock.set(local(2026, 10, 1, 9, 0))
+    scheduler_ran(engine, clock.now())
 
     calendar = client.get("/readyz").json()["checks"]["calendar"]
 
     assert calendar == {"covered_until": "2026-12-31", "days_left": 91, "warning": False}
 
 
-def test_readyz_once_the_calendar_has_run_out(client, clock):
+def test_readyz_once_the_calendar_has_run_out(client, clock, engine):
     clock.set(local(2027, 1, 5, 9, 0))
+    scheduler_ran(engine, clock.now())
 
     response = client.get("/readyz")
 
@@ -135,3 +137,55 @@ def test_readyz_without_a_database_is_503(tmp_path: Path, clock):
     assert "database" not in body["checks"]
     assert "unable to open database file" in body["checks"]["error"]
     engine.dispose()
+
+
+def test_readyz_says_which_scheduler_ran_last(client, clock, engine):
+    scheduler_ran(engine, local(2026, 11, 23, 9, 56), instance="node-a:10")
+    scheduler_ran(engine, local(2026, 11, 23, 9, 58), instance="node-b:20")
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["scheduler"] == {
+        "last_heartbeat_at": "2026-11-23T09:58:00+08:00",
+        "stale_after_seconds": 300,
+        "ok": True,
+    }
+
+
+def test_readyz_fails_when_no_scheduler_has_ever_run(client):
+    response = client.get("/readyz")
+
+    # A deployment without `zhaocuo scheduler` (or ZHAOCUO_SCHEDULER=embedded) is visible.
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["scheduler"] == {
+        "last_heartbeat_at": None,
+        "stale_after_seconds": 300,
+        "ok": False,
+    }
+
+
+def test_readyz_fails_when_the_scheduler_fell_silent(client, clock, engine):
+    # 10:00 now; the last run at 09:54:59 is 301 seconds old, over the 300 allowed.
+    scheduler_ran(engine, local(2026, 11, 23, 9, 54, 59))
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["scheduler"]["ok"] is False
+    scheduler_ran(engine, local(2026, 11, 23, 9, 55, 0))
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_follows_the_scheduler_stale_setting(engine, database_url, clock):
+    scheduler_ran(engine, local(2026, 11, 23, 9, 0))
+    settings = Settings(
+        database_url=database_url, public_rate_limit="", scheduler_stale_seconds=3600
+    )
+    with TestClient(create_app(settings=settings, engine=engine, clock=clock)) as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["scheduler"]["stale_after_seconds"] == 3600

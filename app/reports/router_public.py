@@ -5,6 +5,7 @@ from app.config import Settings
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
+from app.metrics import REPORTS_SUBMITTED
 from app.reports import service
 from app.reports.schemas import ReportCreate, ReportPublic, ReportReceipt, SupplementIn
 from app.workdays.calendar import WorkCalendar
@@ -32,6 +33,7 @@ def submit_report(
     report = service.submit(
         session=session, report_in=report_in, now=now, calendar=calendar, settings=settings
     )
+    REPORTS_SUBMITTED.labels(routed=str(report.owner_unit_id is not None).lower()).inc()
     return service.receipt(session=session, report=report)
 
 

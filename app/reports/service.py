@@ -12,6 +12,15 @@ from app.config import Settings
 from app.directory import service as directory
 from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.reports.clocks import (
+    compute_deadlines,
+    end_of_local_day,
+    handling_workdays,
+    local_date,
+    paused_workdays_between,
+    start_of_local_day,
+)
+from app.reports.hooks import clear_next_rung, notify_new_report, plan_next_rung
 from app.reports.models import (
     CATEGORY_LABELS,
     CLOCKED_STATUSES,
@@ -38,16 +47,6 @@ from app.reports.schemas import (
     TimelineEntry,
     TransferIn,
 )
-from app.sla.deadlines import (
-    compute_deadlines,
-    end_of_local_day,
-    handling_workdays,
-    local_date,
-    paused_workdays_between,
-    start_of_local_day,
-)
-from app.sla.escalation import clear_next_rung, plan_next_rung
-from app.sla.notify import notify_new_report
 from app.workdays.calendar import WorkCalendar
 
 # Crockford-style alphabet without 0/O, 1/I/L: codes are read out over the phone.

@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.db import session_scope
 from app.directory.models import Site, Unit
+from app.reports.clocks import end_of_local_day, local_date
 from app.reports.models import RUNNING_STATUSES, EventKind, Report, ReportEvent
-from app.sla.deadlines import end_of_local_day, local_date
 from app.sla.models import RUNG_LABELS, EscalationRung, NotificationKind, Rung
 from app.sla.notify import enqueue, insert_ignoring_conflict, report_summary
 from app.workdays.calendar import WorkCalendar
@@ -99,12 +99,6 @@ def plan_next_rung(
         report.next_rung, report.next_rung_at = rungs[0][0].value, rungs[0][1]
     else:
         report.next_rung, report.next_rung_at = None, None
-
-
-def clear_next_rung(*, report: Report) -> None:
-    """A paused or closed clock has no rung pending."""
-    report.next_rung = None
-    report.next_rung_at = None
 
 
 def rung_targets(*, session: Session, rung: Rung, owner_unit_id: int) -> list[tuple[int, str]]:

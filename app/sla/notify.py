@@ -28,8 +28,9 @@ from app.config import Settings
 from app.db import dialect_insert, isoformat_or_none, session_scope
 from app.directory.models import Site, Unit
 from app.errors import Conflict, NotFound
+from app.metrics import WEBHOOK_SECONDS
+from app.reports.clocks import local_date
 from app.reports.models import CATEGORY_LABELS, Category, Report
-from app.sla.deadlines import local_date
 from app.sla.models import Notification, NotificationKind
 from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import get_calendar
@@ -385,13 +386,17 @@ def deliver_due(
                 # Do not wait out the timeout again for every row of an endpoint that is down.
                 outcomes.append((notification.id, unreachable[item.url]))
                 continue
+            posted = time.monotonic()
             try:
                 # Signed with the time of sending: receivers reject stale timestamps.
                 sent_at = now + timedelta(seconds=elapsed)
                 error = _post(client=client, claimed=item, sent_at=sent_at, settings=settings)
+                outcome = "ok" if error is None else "http_error"
             except httpx.TransportError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 unreachable[item.url] = error
+                outcome = "unreachable"
+            WEBHOOK_SECONDS.labels(outcome=outcome).observe(time.monotonic() - posted)
             outcomes.append((notification.id, error))
     finally:
         if own_client:

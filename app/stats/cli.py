@@ -12,7 +12,7 @@ from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.directory.cli import unit_or_exit
 from app.errors import AppError
-from app.sla.deadlines import local_date
+from app.reports.clocks import local_date
 from app.stats import jobs, service
 from app.stats.notice import NoticeFormat
 
@@ -79,15 +79,23 @@ def sla_report(
     engine = get_engine()
     now = Clock().now()
     if report_date is None:
-        with session_scope(engine) as session:
-            pending = jobs.pending_report_dates(session=session, now=now, settings=settings)
-        jobs.run_nightly_report(engine=engine, now=now, settings=settings)
-        typer.echo(f"{len(pending)} day(s) were missing; reports are in {settings.sla_report_dir}")
+        result = jobs.run_nightly_report(engine=engine, now=now, settings=settings)
+        missing = len(result.produced) + len(result.by_another_scheduler) + len(result.failed)
+        if not result.ok:
+            _fail(
+                f"{len(result.failed)} of {missing} missing day(s) failed and stay pending: "
+                f"{result.failure_reason()}"
+            )
+        typer.echo(f"{missing} day(s) were missing; reports are in {settings.sla_report_dir}")
         return
     day = report_date.date()
     if day >= local_date(now, settings.tz):
         _fail(f"{day.isoformat()} is not over yet: a day is reported on once it has ended")
-    if jobs.produce_day(engine=engine, report_date=day, now=now, settings=settings):
+    try:
+        produced = jobs.produce_one_day(engine=engine, report_date=day, now=now, settings=settings)
+    except Exception as exc:
+        _fail(f"the SLA report for {day.isoformat()} failed: {type(exc).__name__}: {exc}")
+    if produced:
         typer.echo(f"SLA report for {day.isoformat()} produced in {settings.sla_report_dir}")
         return
     # Already stored: the figures stay as they were; the files are written again from them.

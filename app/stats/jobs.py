@@ -3,6 +3,8 @@
 import logging
 import os
 import tempfile
+import time
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -10,10 +12,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app import heartbeat
 from app.config import Settings
 from app.db import session_scope
+from app.reports.clocks import local_date
 from app.sla import notify
-from app.sla.deadlines import local_date
 from app.sla.models import NotificationKind
 from app.stats import queries, service, settle
 from app.stats.exports import SlaFormat, render_sla_report
@@ -23,6 +26,24 @@ from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import get_calendar
 
 log = logging.getLogger("zhaocuo.stats")
+
+NIGHTLY_JOB = "nightly_sla_report"
+
+
+@dataclass
+class NightlyResult:
+    """What one run of the nightly report did; a run with any failed day is a failed run."""
+
+    produced: list[date] = field(default_factory=list)
+    by_another_scheduler: list[date] = field(default_factory=list)
+    failed: dict[date, str] = field(default_factory=dict)  # day -> why
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def failure_reason(self) -> str:
+        return "; ".join(f"{day.isoformat()}: {why}" for day, why in sorted(self.failed.items()))
 
 
 def pending_report_dates(*, session: Session, now: datetime, settings: Settings) -> list[date]:
@@ -123,18 +144,81 @@ def produce_day(*, engine: Engine, report_date: date, now: datetime, settings: S
     return True
 
 
-def run_nightly_report(*, engine: Engine, now: datetime, settings: Settings) -> None:
-    """Produce every missing daily SLA report up to yesterday; each day succeeds or fails alone."""
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def record_nightly_outcome(
+    *, engine: Engine, result: NightlyResult, now: datetime, duration_seconds: float
+) -> None:
+    """Store the run's success or failure, which /readyz and /metrics show."""
+    with session_scope(engine) as session:
+        if result.ok:
+            heartbeat.record_success(
+                session=session, job=NIGHTLY_JOB, at=now, duration_seconds=duration_seconds
+            )
+        else:
+            heartbeat.record_failure(
+                session=session, job=NIGHTLY_JOB, at=now, reason=result.failure_reason()
+            )
+
+
+def run_nightly_report(*, engine: Engine, now: datetime, settings: Settings) -> NightlyResult:
+    """Produce every missing daily SLA report up to yesterday; each day succeeds or fails alone.
+
+    A failed day stays pending and is retried on the next run; the run counts as failed.
+    """
+    started = time.monotonic()
+    result = NightlyResult()
     with session_scope(engine) as session:
         days = pending_report_dates(session=session, now=now, settings=settings)
     for day in days:
         try:
             produce_day(engine=engine, report_date=day, now=now, settings=settings)
+            result.produced.append(day)
         except IntegrityError:
             log.info("SLA report for %s was produced by another scheduler", day)
-        except Exception:
-            # The day stays pending and is retried on the next run; later days go ahead.
+            result.by_another_scheduler.append(day)
+        except Exception as exc:
+            # Later days go ahead; this one is retried on the next run.
             log.exception("SLA report for %s failed; it will be retried on the next run", day)
+            result.failed[day] = _why(exc)
+    if not result.ok:
+        log.error(
+            "nightly SLA report failed for %d of %d day(s): %s",
+            len(result.failed),
+            len(days),
+            result.failure_reason(),
+        )
+    record_nightly_outcome(
+        engine=engine, result=result, now=now, duration_seconds=time.monotonic() - started
+    )
+    return result
+
+
+def produce_one_day(
+    *, engine: Engine, report_date: date, now: datetime, settings: Settings
+) -> bool:
+    """produce_day for an operator's `--date`, its outcome recorded like the nightly run's."""
+    started = time.monotonic()
+    try:
+        produced = produce_day(engine=engine, report_date=report_date, now=now, settings=settings)
+    except Exception as exc:
+        log.exception("SLA report for %s failed", report_date)
+        record_nightly_outcome(
+            engine=engine,
+            result=NightlyResult(failed={report_date: _why(exc)}),
+            now=now,
+            duration_seconds=time.monotonic() - started,
+        )
+        raise
+    record_nightly_outcome(
+        engine=engine,
+        result=NightlyResult(produced=[report_date] if produced else []),
+        now=now,
+        duration_seconds=time.monotonic() - started,
+    )
+    return produced
 
 
 def run_settle(*, engine: Engine, now: datetime, settings: Settings) -> settle.SettleResult:
@@ -144,6 +228,8 @@ def run_settle(*, engine: Engine, now: datetime, settings: Settings) -> settle.S
             # One snapshot for adding and marking: a report closed meanwhile is left for later.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         result = settle.settle(session=session, now=now, settings=settings)
+    if not result.reports and not result.rebuilt:
+        return result
     log.info(
         "settled %d closed reports, received in %d months%s",
         result.reports,

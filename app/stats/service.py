@@ -14,7 +14,7 @@ from app.config import Settings
 from app.directory import service as directory
 from app.directory.models import Unit
 from app.errors import Forbidden, NotFound, Unprocessable
-from app.sla.deadlines import start_of_local_day
+from app.reports.clocks import start_of_local_day
 from app.stats import queries
 from app.stats.models import SlaReport, SlaReportRun
 from app.stats.notice import NoticeFormat, RenderedFile, render_notice

@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import dialect_insert
+from app.reports.clocks import local_date, start_of_local_day
 from app.reports.models import CLOSED_STATUSES, Report
-from app.sla.deadlines import local_date, start_of_local_day
 from app.stats.models import SettledFigures, SettledState
 from app.stats.queries import figure_columns
 

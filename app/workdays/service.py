@@ -9,6 +9,7 @@ from sqlmodel import Session, delete, select
 
 from app.config import Settings
 from app.errors import Conflict, Unprocessable
+from app.workdays.hooks import recompute_open_deadlines
 from app.workdays.models import CalendarDay, CalendarYear
 from app.workdays.schemas import (
     CalendarLoadResult,
@@ -166,9 +167,6 @@ def load_year(
         for day, (is_workday, name) in sorted(days.items())
     )
     session.flush()
-
-    # Imported here: the reports domain depends on this one, not the other way round.
-    from app.reports.deadlines import recompute_open_deadlines
 
     moved = recompute_open_deadlines(
         session=session, calendar=get_calendar(session), now=now, settings=settings

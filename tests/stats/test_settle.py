@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.directory.models import Unit
 from app.reports import service as reports
+from app.reports.clocks import start_of_local_day
 from app.reports.models import Category, Report, Verdict
 from app.reports.schemas import ResolveIn
-from app.sla.deadlines import start_of_local_day
 from app.stats.jobs import run_settle
 from app.stats.models import SettledFigures, SettledState
 from app.stats.periods import Period, parse_period

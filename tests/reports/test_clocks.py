@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.sla.deadlines import (
+from app.reports.clocks import (
     compute_deadlines,
     end_of_local_day,
     handling_workdays,

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
+from app import scheduler as jobs
 from app.auth import Principal, Role
 from app.clock import FrozenClock
 from app.config import Settings
@@ -22,9 +23,8 @@ from app.main import create_app
 from app.reports import service
 from app.reports.models import EventKind, Report, ReportEvent, Verdict
 from app.reports.schemas import ReportCreate, ResolveIn
-from app.sla import jobs
+from app.scheduler import Leadership, ScheduledJobs, run_nightly, run_sweep
 from app.sla.escalation import sweep
-from app.sla.jobs import Leadership, ScheduledJobs, run_nightly, run_sweep
 from app.sla.models import EscalationRung, NotificationKind, Rung
 from app.sla.notify import deliver_due, insert_ignoring_conflict
 from app.stats.models import SlaReportRun

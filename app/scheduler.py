@@ -1,27 +1,38 @@
-"""Scheduled work: the escalation sweep, outbox delivery and the nightly SLA report.
+"""The one place that schedules every domain's jobs: the escalation sweep and outbox delivery
+(sla), settling and the nightly SLA report (stats).
 
-They run in one `zhaocuo scheduler` process, or inside a single-node server when
-ZHAOCUO_SCHEDULER=embedded. On PostgreSQL a session advisory lock, held on a dedicated
-connection, makes one scheduler the leader and the others wait; correctness does not depend on
-it (rungs are unique rows, outbox rows are claimed atomically), it only saves duplicate work.
+It sits above every domain. The jobs run in one `zhaocuo scheduler` process, or inside a
+single-node server when ZHAOCUO_SCHEDULER=embedded. Each run leaves a heartbeat row (which
+/readyz and /metrics read) saying what it did.
+
+On PostgreSQL a session advisory lock, held on a dedicated connection, makes one scheduler the
+leader and the others wait; correctness does not depend on it (rungs are unique rows, outbox
+rows are claimed atomically), it only saves duplicate work.
 """
 
 import logging
+import os
 import signal
+import socket
 import threading
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine, text
 
+from app import heartbeat
 from app.clock import Clock
 from app.config import Settings
+from app.db import session_scope
 from app.sla.escalation import SweepResult, sweep
 from app.sla.notify import DeliveryResult, deliver_due
-from app.stats.jobs import run_nightly_report, run_settle
+from app.stats.jobs import NightlyResult, run_nightly_report, run_settle
 
 log = logging.getLogger(__name__)
 
@@ -137,19 +148,64 @@ def run_delivery(
 
 def run_nightly(
     *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
-) -> bool:
-    """The nightly work, True if it ran: settling closed reports, and the SLA report with
-    every night missed since the last one."""
+) -> NightlyResult | None:
+    """The nightly work, if this scheduler leads: settling closed reports, and the SLA report
+    with every night missed since the last one (its failures are recorded, see stats.jobs)."""
     if not leadership.is_leader():
-        return False
+        return None
     now = clock.now()
     try:
         run_settle(engine=engine, now=now, settings=settings)
     except Exception:
         # Statistics stay right without it (they read the unsettled reports); retried tonight.
         log.exception("settling closed reports failed; it will be retried on the next run")
-    run_nightly_report(engine=engine, now=now, settings=settings)
-    return True
+    return run_nightly_report(engine=engine, now=now, settings=settings)
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    """What a job did (a result dataclass), as JSON for the heartbeat row; lists as counts."""
+    if result is None:
+        return {}
+    summary: dict[str, Any] = {}
+    for key, value in asdict(result).items():
+        if isinstance(value, list | tuple):
+            value = len(value)
+        elif not isinstance(value, int | float | str | bool):
+            value = str(value)
+        summary[key] = value
+    return summary
+
+
+def with_heartbeat(
+    job: Callable[..., Any], *, job_id: str, instance: str, started_at: datetime
+) -> Callable[..., Any]:
+    """A job that, after each run, stores this scheduler's heartbeat and what the run did."""
+
+    def run(*, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership) -> Any:
+        result = job(engine=engine, clock=clock, settings=settings, leadership=leadership)
+        try:
+            with session_scope(engine) as session:
+                heartbeat.beat(
+                    session=session,
+                    instance=instance,
+                    started_at=started_at,
+                    job=job_id,
+                    # A follower's result is None: it stood by while the leader worked.
+                    leader=result is not None,
+                    result=_summary(result),
+                    now=clock.now(),
+                )
+        except Exception:
+            log.exception("could not store the scheduler heartbeat")
+        return result
+
+    run.__name__ = job.__name__
+    return run
+
+
+def instance_name() -> str:
+    """This scheduler process, as the heartbeat names it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class ScheduledJobs:
@@ -171,23 +227,30 @@ class ScheduledJobs:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         started = datetime.now(settings.tz)
+        self.instance = instance_name()
+
+        def beating(job: Callable[..., Any], job_id: str) -> Callable[..., Any]:
+            return with_heartbeat(
+                job, job_id=job_id, instance=self.instance, started_at=clock.now()
+            )
+
         # The first sweep runs at start-up: it fires every rung that came due while down.
         self.scheduler.add_job(
-            run_sweep,
+            beating(run_sweep, SWEEP_JOB_ID),
             IntervalTrigger(seconds=settings.sweep_interval_seconds, timezone=settings.tz),
             id=SWEEP_JOB_ID,
             kwargs=arguments,
             next_run_time=started,
         )
         self.scheduler.add_job(
-            run_delivery,
+            beating(run_delivery, DELIVERY_JOB_ID),
             IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=settings.tz),
             id=DELIVERY_JOB_ID,
             kwargs=arguments,
             next_run_time=started,
         )
         self.scheduler.add_job(
-            run_nightly,
+            beating(run_nightly, NIGHTLY_JOB_ID),
             CronTrigger(
                 hour=settings.nightly_report_time.hour,
                 minute=settings.nightly_report_time.minute,
@@ -200,6 +263,9 @@ class ScheduledJobs:
         )
 
     def start(self) -> None:
+        # APScheduler says "Running job…" and "executed successfully" on every turn (thousands
+        # of lines a day); the jobs log what they did themselves.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self.scheduler.start()
         log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
 
