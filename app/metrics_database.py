@@ -77,8 +77,7 @@ class DatabaseCollector:
             "Age of the oldest notification still waiting to be pushed; 0 when none waits.",
             labels=["channel"],
         )
-        oldest_at = heartbeat_aware(oldest)
-        age.add_metric(["webhook"], (now - oldest_at).total_seconds() if oldest_at else 0.0)
+        age.add_metric(["webhook"], (now - oldest).total_seconds() if oldest else 0.0)
         yield age
         gave_up = GaugeMetricFamily(
             "zhaocuo_outbox_failed",
@@ -109,7 +108,7 @@ class DatabaseCollector:
             "When any scheduler last ran a job (Unix time); absent if none ever has.",
         )
         if beat is not None:
-            last_beat.add_metric([], _timestamp(heartbeat_aware(beat)))
+            last_beat.add_metric([], beat.timestamp())
         yield last_beat
 
         outcome = heartbeat.job_outcome(session=session, job=NIGHTLY_JOB)
@@ -145,13 +144,6 @@ class DatabaseCollector:
         )
         days_left.add_metric([], coverage.days_left)
         yield days_left
-
-
-def heartbeat_aware(instant: datetime | None) -> datetime | None:
-    """SQLite's MIN() returns the stored text without the column type: read it back."""
-    if instant is None or isinstance(instant, datetime):
-        return instant
-    return datetime.fromisoformat(instant)
 
 
 class _ProcessMetrics:

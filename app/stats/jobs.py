@@ -43,7 +43,17 @@ class NightlyResult:
         return not self.failed
 
     def failure_reason(self) -> str:
-        return "; ".join(f"{day.isoformat()}: {why}" for day, why in sorted(self.failed.items()))
+        """Why, one clause per distinct cause: "2026-09-01 to 2026-10-12 (42 days): OSError…"."""
+        days_by_cause: dict[str, list[date]] = {}
+        for day, why in sorted(self.failed.items()):
+            days_by_cause.setdefault(why, []).append(day)
+        clauses = []
+        for why, days in days_by_cause.items():
+            when = days[0].isoformat()
+            if len(days) > 1:
+                when += f" to {days[-1].isoformat()} ({len(days)} days)"
+            clauses.append(f"{when}: {why}")
+        return "; ".join(clauses)
 
 
 def pending_report_dates(*, session: Session, now: datetime, settings: Settings) -> list[date]:

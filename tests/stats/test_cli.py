@@ -1,10 +1,12 @@
 """`zhaocuo notice`, `zhaocuo sla-report` and `zhaocuo settle` against the test database."""
 
+import logging
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
@@ -109,3 +111,96 @@ def test_settle_adds_what_closed_and_says_how_much(
     assert result.stdout == "6 closed report(s) settled, received in 1 month(s)\n"
     again = runner.invoke(cli, ["settle"])
     assert again.stdout == "0 closed report(s) settled, received in 0 month(s)\n"
+
+
+def nightly_samples(client) -> dict[str, float]:
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for sample in family.samples
+        if sample.name.startswith("zhaocuo_nightly_report")
+    }
+
+
+def test_a_failed_night_is_a_failure_everywhere_an_operator_looks(
+    command_env: Settings,
+    engine: Engine,
+    september: September,
+    monkeypatch: pytest.MonkeyPatch,
+    client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def disk_full(**_arguments) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("app.stats.jobs.write_sla_files", disk_full)
+    with caplog.at_level(logging.ERROR, logger="zhaocuo.stats"):
+        failed = runner.invoke(cli, ["sla-report"])
+
+    assert failed.exit_code == 1
+    assert failed.output.startswith(
+        "error: 42 of 42 missing day(s) failed and stay pending: "
+        "2026-09-01 to 2026-10-12 (42 days): OSError: [Errno 28] No space left on device"
+    )
+    assert stored_days(engine) == []
+    assert (
+        "nightly SLA report failed for 42 of 42 day(s): 2026-09-01 to 2026-10-12 (42 days): "
+        "OSError: [Errno 28] No space left on device" in caplog.text
+    )
+    nightly = client.get("/readyz").json()["checks"]["nightly_report"]
+    assert nightly["ok"] is False
+    assert nightly["last_success_at"] is None
+    assert nightly["last_failure_at"] == "2026-10-13T09:00:00+08:00"
+    assert nightly["reason"] == (
+        "2026-09-01 to 2026-10-12 (42 days): OSError: [Errno 28] No space left on device"
+    )
+    assert nightly_samples(client) == {
+        "zhaocuo_nightly_report_failures_total": 1.0,
+        "zhaocuo_nightly_report_last_failure_timestamp_seconds": local(
+            2026, 10, 13, 9, 0
+        ).timestamp(),
+    }
+
+    monkeypatch.undo()
+    monkeypatch.setattr("app.stats.cli.get_settings", lambda: command_env)
+    monkeypatch.setattr("app.stats.cli.get_engine", lambda: engine)
+    monkeypatch.setattr("app.stats.cli.Clock", lambda: FrozenClock(local(2026, 10, 13, 9, 5)))
+    fixed = runner.invoke(cli, ["sla-report"])
+
+    assert fixed.exit_code == 0, fixed.output
+    assert len(stored_days(engine)) == 42
+    nightly = client.get("/readyz").json()["checks"]["nightly_report"]
+    assert nightly == {
+        "ok": True,
+        "last_success_at": "2026-10-13T09:05:00+08:00",
+        "last_failure_at": "2026-10-13T09:00:00+08:00",
+    }
+    assert nightly_samples(client) == {
+        "zhaocuo_nightly_report_failures_total": 1.0,
+        "zhaocuo_nightly_report_last_failure_timestamp_seconds": local(
+            2026, 10, 13, 9, 0
+        ).timestamp(),
+        "zhaocuo_nightly_report_last_success_timestamp_seconds": local(
+            2026, 10, 13, 9, 5
+        ).timestamp(),
+        # The frozen clock does not move; the run's own duration is measured, not frozen.
+        "zhaocuo_nightly_report_last_duration_seconds": pytest.approx(1.0, abs=60),
+    }
+
+
+def test_one_day_by_hand_that_fails_exits_non_zero(
+    command_env: Settings, engine: Engine, september: September, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwritable(**_arguments) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("app.stats.jobs.write_sla_files", unwritable)
+
+    result = runner.invoke(cli, ["sla-report", "--date", "2026-09-29"])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: the SLA report for 2026-09-29 failed: PermissionError: [Errno 13] "
+        "Permission denied\n"
+    )
+    assert stored_days(engine) == []
