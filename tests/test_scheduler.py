@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
+from app import heartbeat
 from app import scheduler as jobs
 from app.auth import Principal, Role
 from app.clock import FrozenClock
@@ -403,3 +404,39 @@ def test_the_scheduler_command_runs_until_sigterm(directory, database_url, engin
     assert process.returncode == 0, output
     assert "scheduler stopped" in output
     assert [rung[1] for rung in rungs_of(engine, report_id)][:2] == ["reminder", "urge"]
+
+
+def test_each_run_leaves_a_heartbeat_saying_what_it_did(engine, settings, directory):
+    seed_reports(engine, settings, directory.site_a1, 2, local(2026, 11, 23, 10, 0))
+    clock = FrozenClock(local(2026, 11, 25, 10, 0))  # both reminders are due
+    started = local(2026, 11, 25, 9, 0)
+    arguments = {
+        "engine": engine,
+        "clock": clock,
+        "settings": settings,
+        "leadership": Leadership(engine),
+    }
+    leading = jobs.with_heartbeat(
+        run_sweep, job_id=jobs.SWEEP_JOB_ID, instance="node-a:1", started_at=started
+    )
+    standing_by = jobs.with_heartbeat(
+        lambda **_: None, job_id=jobs.DELIVERY_JOB_ID, instance="node-b:2", started_at=started
+    )
+
+    leading(**arguments)
+    standing_by(**arguments)
+
+    with Session(engine) as session:
+        beats = {
+            beat.instance: (beat.last_job, beat.leader, beat.last_result, beat.last_run_at)
+            for beat in session.exec(select(heartbeat.SchedulerHeartbeat))
+        }
+    assert beats == {
+        "node-a:1": (
+            "escalation_sweep",
+            True,
+            {"reports": 2, "fired": 2, "skipped": 0, "notifications": 2, "failed_report_ids": 0},
+            local(2026, 11, 25, 10, 0),
+        ),
+        "node-b:2": ("outbox_delivery", False, {}, local(2026, 11, 25, 10, 0)),
+    }
