@@ -1,5 +1,8 @@
 # zhaocuo — 我为政府网站找错. One image for the API (`zhaocuo serve`, the default), the
 # scheduler (`zhaocuo scheduler`) and the operator commands (`zhaocuo migrate`, `import`, …).
+# On the embedded SQLite database (the default) the server runs the scheduler itself
+# (docker/entrypoint.sh sets ZHAOCUO_SCHEDULER=embedded); on PostgreSQL run one more container
+# with `zhaocuo scheduler` (/readyz answers 503 while no scheduler has run).
 #
 #   docker build -t zhaocuo .
 #   docker run -p 8000:8000 -v zhaocuo-data:/data zhaocuo                      # SQLite in /data
@@ -23,12 +26,10 @@ RUN useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-creat
 # WORKDIR is the source root: app/migrate.py finds alembic.ini and migrations/ here.
 WORKDIR /app
 
-# Dependencies first, in their own layer, so that a code change does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, in their own layer, so that a code change does not reinstall them: the
+# exact versions and hashes of requirements.lock (`make lock` writes it from pyproject.toml).
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY . .
 RUN pip install --no-deps . \

@@ -4,13 +4,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ZHAOCUO_DATABASE_URL ?= sqlite:///./var/zhaocuo.db
 
-.PHONY: run test test-sqlite test-postgres lint format migrate bench clean
+UV_COMPILE := pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-$(STAMP): pyproject.toml
+.PHONY: run test test-sqlite test-postgres lint format migrate bench clean lock
+
+# The exact versions of requirements-dev.lock (hash-checked), then the package itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## lock: pin every dependency of pyproject.toml, with hashes (run after changing dependencies;
+## versions already pinned stay unless pyproject.toml excludes them)
+lock:
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv>=0.5"
+	$(BIN)/uv $(UV_COMPILE) -o requirements.lock
+	$(BIN)/uv $(UV_COMPILE) --extra dev -o requirements-dev.lock
 
 ## run: install, migrate the embedded SQLite database, load the demo directory, serve on :8000
 run: $(STAMP)

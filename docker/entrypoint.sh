@@ -12,6 +12,15 @@ if [ "$#" -eq 0 ]; then
     set -- zhaocuo serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}"
 fi
 
+# One container on the embedded SQLite file has nobody else to run the scheduled jobs
+# (reminders, escalations, webhooks, the nightly report): the server runs them itself, unless
+# ZHAOCUO_SCHEDULER says otherwise. On PostgreSQL, run `zhaocuo scheduler` in its own container.
+case "${ZHAOCUO_DATABASE_URL:-}" in
+    sqlite:*)
+        export ZHAOCUO_SCHEDULER="${ZHAOCUO_SCHEDULER:-embedded}"
+        ;;
+esac
+
 case "${ZHAOCUO_MIGRATE_ON_START:-1}" in
     1 | true | yes)
         zhaocuo migrate
