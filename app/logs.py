@@ -28,7 +28,12 @@ TRACKING_CODE = re.compile(
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 # LogRecord's own attributes; anything else on a record came in through `extra=`.
-_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# uvicorn's color_message repeats the message with terminal colours.
+_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 def mask_tracking_codes(text: str) -> str:
@@ -93,6 +98,8 @@ def log_config(timezone: str, level: str = "INFO") -> dict[str, Any]:
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.access": {"handlers": [], "level": level, "propagate": True},
             "apscheduler": {"level": "WARNING"},
+            # Reading the revision for every /readyz probe would log two lines each time.
+            "alembic.runtime.migration": {"level": "WARNING"},
         },
     }
 

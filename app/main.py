@@ -166,7 +166,8 @@ def create_app(
 
     @app.get("/readyz", tags=["operations"])
     def readyz(request: Request) -> JSONResponse:
-        """Ready to serve: database reachable, migrations at head; calendar coverage reported."""
+        """Ready to serve: database reachable, migrations at head, a scheduler heard from recently;
+        calendar coverage and the last nightly report as details."""
         checks: dict = {}
         ready = True
         try:
