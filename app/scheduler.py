@@ -163,12 +163,12 @@ def run_nightly(
 
 
 def _summary(result: Any) -> dict[str, Any]:
-    """What a job did (a result dataclass), as JSON for the heartbeat row; lists as counts."""
+    """What a job did (a result dataclass), as JSON for the heartbeat row; collections as counts."""
     if result is None:
         return {}
     summary: dict[str, Any] = {}
     for key, value in asdict(result).items():
-        if isinstance(value, list | tuple):
+        if isinstance(value, list | tuple | dict):
             value = len(value)
         elif not isinstance(value, int | float | str | bool):
             value = str(value)

@@ -28,6 +28,7 @@ from app.scheduler import Leadership, ScheduledJobs, run_nightly, run_sweep
 from app.sla.escalation import sweep
 from app.sla.models import EscalationRung, NotificationKind, Rung
 from app.sla.notify import deliver_due, insert_ignoring_conflict
+from app.stats.jobs import NightlyResult
 from app.stats.models import SlaReportRun
 from tests.conftest import local
 from tests.sla.test_escalation import CALENDAR, fetch, rungs_of
@@ -440,3 +441,13 @@ def test_each_run_leaves_a_heartbeat_saying_what_it_did(engine, settings, direct
         ),
         "node-b:2": ("outbox_delivery", False, {}, local(2026, 11, 25, 10, 0)),
     }
+
+
+def test_a_nightly_run_is_summed_up_in_counts():
+    result = NightlyResult(
+        produced=[date(2026, 11, 21), date(2026, 11, 22)],
+        failed={date(2026, 11, 20): "OSError: disk full"},
+    )
+
+    assert jobs._summary(result) == {"produced": 2, "by_another_scheduler": 0, "failed": 1}
+    assert jobs._summary(None) == {}
