@@ -59,7 +59,9 @@ def create_app(
     settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or create_db_engine(settings.database_url, settings.database_pool_size)
+    engine = engine or create_db_engine(
+        settings.database_url, settings.database_pool_size, settings.sqlite_synchronous
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
