@@ -173,11 +173,15 @@ def submit(
     return report
 
 
-def get_by_tracking_code(*, session: Session, tracking_code: str) -> Report:
-    """A report by tracking code, or 404."""
-    report = session.exec(
-        select(Report).where(Report.tracking_code == tracking_code.strip().upper())
-    ).first()
+def get_by_tracking_code(
+    *, session: Session, tracking_code: str, for_update: bool = False
+) -> Report:
+    """A report by tracking code, or 404; `for_update` locks its row for this transaction."""
+    query = select(Report).where(Report.tracking_code == tracking_code.strip().upper())
+    if for_update:
+        # As in _get_for_update: the state checked next is the one this transaction writes over.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    report = session.exec(query).first()
     if report is None:
         raise NotFound("no report has this tracking code; check it against your receipt")
     return report
@@ -285,7 +289,9 @@ def supplement(
     settings: Settings,
 ) -> Report:
     """The citizen answers a request for information; the clocks resume, moved by the pause."""
-    report = get_by_tracking_code(session=session, tracking_code=tracking_code)
+    # Locked, and the state checked under the lock: a resolve, decline or transfer committed
+    # meanwhile wins, and this supplement is refused rather than reopening or re-clocking it.
+    report = get_by_tracking_code(session=session, tracking_code=tracking_code, for_update=True)
     if report.status != ReportStatus.awaiting_citizen:
         raise Conflict("this report is not waiting for information from you")
     report.status = report.status_before_pause or ReportStatus.assigned
