@@ -1,4 +1,6 @@
 import logging
+import math
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -25,14 +27,24 @@ log = logging.getLogger("zhaocuo")
 
 
 class RateLimiter:
-    """Public submissions per client address, shared across processes when the storage is."""
+    """Public requests per client address, shared across processes when the storage is."""
 
-    def __init__(self, limit: str, storage_uri: str) -> None:
+    def __init__(self, limit: str, storage_uri: str, namespace: str = "public") -> None:
         self._limit = parse(limit)
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._namespace = namespace
 
     def hit(self, key: str) -> bool:
-        return self._limiter.hit(self._limit, "public", key)
+        return self._limiter.hit(self._limit, self._namespace, key)
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until the address may send again: when its oldest hit leaves the window."""
+        reset_at = self._limiter.get_window_stats(self._limit, self._namespace, key).reset_time
+        return max(1, math.ceil(reset_at - time.time()))
+
+
+def _rate_limiter(limit: str, storage_uri: str, namespace: str) -> RateLimiter | None:
+    return RateLimiter(limit, storage_uri, namespace) if limit else None
 
 
 def _warn_about_calendar(app: FastAPI) -> None:
@@ -93,10 +105,11 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or Clock()
-    app.state.rate_limiter = (
-        RateLimiter(settings.public_rate_limit, settings.rate_limit_storage)
-        if settings.public_rate_limit
-        else None
+    app.state.rate_limiter = _rate_limiter(
+        settings.public_rate_limit, settings.rate_limit_storage, "public"
+    )
+    app.state.read_rate_limiter = _rate_limiter(
+        settings.public_read_rate_limit, settings.rate_limit_storage, "public_read"
     )
     install_error_handler(app)
     app.include_router(public_router)
@@ -133,8 +146,12 @@ def create_app(
                 "warning": coverage.warning,
             }
         except Exception as exc:  # readiness must answer, whatever is broken
+            # The driver's text names the host, port and user: it goes to the log, not the public.
             log.exception("readiness check failed")
-            checks["error"] = str(exc)
+            checks["error"] = (
+                f"{type(exc).__name__}: the database cannot be read or is not migrated; "
+                "the server log has the details"
+            )
             ready = False
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

@@ -531,18 +531,20 @@ def transfer(
     """Hand a report to another unit (转办); the receiving unit's clocks start afresh."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_status(report, CLOCKED_STATUSES, "transfer")
+    if principal.role == Role.handler:
+        _require_owner(principal=principal, report=report)
+    elif principal.role == Role.supervisor and report.owner_unit_id != principal.unit_id:
+        # Outside its subtree a supervisor learns nothing, not even whether the unit exists:
+        # a missing unit gets the same answer as another tree's. Its own unit's reports may
+        # go anywhere, like a handler's.
+        found = session.get(Unit, transfer_in.to_unit_id)
+        if found is None or not directory.is_within(
+            session=session, unit_id=found.id, root_unit_id=principal.unit_id
+        ):
+            raise Forbidden("a supervisor transfers only to units within its own subtree")
     target = directory.get_unit(session=session, unit_id=transfer_in.to_unit_id)
     if target.id == report.owner_unit_id:
         raise Conflict("the report is already with this unit")
-    if principal.role == Role.handler:
-        _require_owner(principal=principal, report=report)
-    elif principal.role == Role.supervisor:
-        # A supervisor's own unit's reports may go anywhere, like a handler's.
-        outside = not directory.is_within(
-            session=session, unit_id=target.id, root_unit_id=principal.unit_id
-        )
-        if outside and report.owner_unit_id != principal.unit_id:
-            raise Forbidden("a supervisor transfers only to units within its own subtree")
     from_unit_id = report.owner_unit_id
     _mark_responded(report, now)
     # The receiving unit's clocks start afresh, so an open pause simply ends here.
