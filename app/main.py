@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from app.clock import Clock
 from app.config import Settings, get_settings
-from app.db import create_db_engine, session_scope
+from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
 from app.errors import install_error_handler
 from app.migrate import current_revision, head_revision
@@ -112,6 +112,7 @@ def create_app(
         settings.public_read_rate_limit, settings.rate_limit_storage, "public_read"
     )
     install_error_handler(app)
+    install_database_error_handler(app)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)
