@@ -10,6 +10,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine
 
+from app.audit.router import router as audit_router
 from app.clock import Clock
 from app.config import Settings, get_settings
 from app.db import create_db_engine, install_database_error_handler, session_scope
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(calendar_router)
     app.include_router(notifications_router)
     app.include_router(stats_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:

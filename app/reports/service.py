@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
+from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
 from app.directory import service as directory
@@ -518,6 +520,30 @@ def request_info(
     return report
 
 
+def _record_admin_action(
+    *,
+    session: Session,
+    principal: Principal,
+    report: Report,
+    action: Action,
+    from_unit_id: int | None,
+    now: datetime,
+) -> None:
+    """An admin moving a report (to its own unit, say) is on record beside directory changes."""
+    if principal.role != Role.admin:
+        return
+    audit.record(
+        session=session,
+        actor=principal.audit_actor,
+        kind=EntityKind.report,
+        entity_id=report.id,
+        action=action,
+        before={"owner_unit_id": from_unit_id},
+        after={"owner_unit_id": report.owner_unit_id, "clock": report.clock},
+        at=now,
+    )
+
+
 def transfer(
     *,
     session: Session,
@@ -557,6 +583,14 @@ def transfer(
         at=now,
         data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "note": transfer_in.note},
     )
+    _record_admin_action(
+        session=session,
+        principal=principal,
+        report=report,
+        action=Action.transferred,
+        from_unit_id=from_unit_id,
+        now=now,
+    )
     notify_new_report(session=session, report=report, now=now, calendar=calendar, settings=settings)
     _touch(session=session, report=report, now=now)
     return report
@@ -593,6 +627,14 @@ def route(
         principal=principal,
         at=now,
         data={"to_unit_id": unit_id, "site_id": report.site_id},
+    )
+    _record_admin_action(
+        session=session,
+        principal=principal,
+        report=report,
+        action=Action.routed,
+        from_unit_id=None,
+        now=now,
     )
     notify_new_report(session=session, report=report, now=now, calendar=calendar, settings=settings)
     _touch(session=session, report=report, now=now)
