@@ -199,23 +199,28 @@ def revoke_token(
     would leave nobody able to administer the service except at the server's command line.
     """
     # The admin tokens are locked first, always in the same order: two admins revoking each
-    # other's tokens take turns, and the second sees the first's revocation.
-    active_admins = _active_admin_tokens(session=session, now=now) if keep_last_admin else []
+    # other's tokens take turns, and the second sees the first's revocation. Before that lock,
+    # nothing is written: get_principal's pending last_used_at would lock the caller's own row
+    # early, and two admins revoking each other would then deadlock.
+    active_admins: list[ApiToken] = []
+    if keep_last_admin:
+        with session.no_autoflush:
+            active_admins = _active_admin_tokens(session=session, now=now)
     token = session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
     if token is None:
         raise NotFound(f"token {token_id} not found")
     if token.revoked_at is not None:
         return token
-    if keep_last_admin and token.role == Role.admin:
-        if not [t for t in active_admins if t.id != token.id]:
-            raise Conflict(
-                "这是最后一个有效的管理员令牌，吊销后将无人能管理本服务：请先签发另一个管理员令牌",
-                en=(
-                    "this is the last active admin token, and revoking it would leave nobody "
-                    "able to administer the service: issue another admin token first"
-                ),
-                code="last_admin_token",
-            )
+    last_admin = not [t for t in active_admins if t.id != token.id]
+    if keep_last_admin and token.role == Role.admin and last_admin:
+        raise Conflict(
+            "这是最后一个有效的管理员令牌，吊销后将无人能管理本服务：请先签发另一个管理员令牌",
+            en=(
+                "this is the last active admin token, and revoking it would leave nobody "
+                "able to administer the service: issue another admin token first"
+            ),
+            code="last_admin_token",
+        )
     before = audit.snapshot(token)
     token.revoked_at = now
     session.add(token)

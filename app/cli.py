@@ -1,11 +1,10 @@
 """The `zhaocuo` command for operators."""
 
 import logging
+from datetime import datetime
 
 import typer
 import uvicorn
-
-from datetime import datetime
 
 from app.audit.models import cli_actor
 from app.auth import Role, issue_token, list_tokens, revoke_token
