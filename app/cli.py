@@ -2,15 +2,18 @@
 
 import os
 import tempfile
+from datetime import datetime
 
 import typer
 import uvicorn
 
+from app.audit.models import cli_actor
 from app.auth import Role, issue_token, list_tokens, revoke_token
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.directory.cli import import_app, unit_or_exit
 from app.directory.demo import load_demo
+from app.errors import AppError
 from app.logs import configure_logging, log_config
 from app.metrics import MULTIPROCESS_DIR_VARIABLE
 from app.migrate import upgrade_to_head
@@ -85,7 +88,7 @@ def scheduler(
 def demo() -> None:
     """Load the made-up demo directory (one province, two cities) and demo tokens."""
     with session_scope() as session:
-        result = load_demo(session=session)
+        result = load_demo(session=session, actor=cli_actor())
     typer.echo(
         f"demo directory: {result.units_created} units and {result.sites_created} sites added"
     )
@@ -102,11 +105,38 @@ def token_create(
     unit: str = typer.Option(..., help="unit id or exact unit name"),
     role: Role = typer.Option(..., help="handler, supervisor or admin"),
     label: str = typer.Option("", help="what the token is for"),
+    holder: str = typer.Option("", help="the person who will hold it"),
+    expires_at: str | None = typer.Option(
+        None, help="when it stops working, with its offset: 2027-06-30T18:00:00+08:00"
+    ),
 ) -> None:
     """Issue a token; it is printed once and only its hash is stored."""
+    expiry = None
+    if expires_at is not None:
+        try:
+            expiry = datetime.fromisoformat(expires_at)
+        except ValueError:
+            expiry = None
+        if expiry is None or expiry.tzinfo is None:
+            raise typer.BadParameter(
+                "give a date and time with its offset, e.g. 2027-06-30T18:00:00+08:00",
+                param_hint="--expires-at",
+            )
     with session_scope() as session:
         found = unit_or_exit(session=session, ref=unit)
-        token, plain = issue_token(session=session, unit_id=found.id, role=role, label=label)
+        try:
+            token, plain = issue_token(
+                session=session,
+                unit_id=found.id,
+                role=role,
+                label=label,
+                holder=holder,
+                expires_at=expiry,
+                actor=cli_actor(),
+            )
+        except AppError as exc:
+            typer.echo(f"error: {exc.message_en}", err=True)
+            raise typer.Exit(1) from exc
         token_id = token.id
     typer.echo(plain)
     typer.echo(f"token {token_id} for {found.name} as {role.value}", err=True)
@@ -118,7 +148,7 @@ def token_revoke(
 ) -> None:
     """Revoke a token at once."""
     with session_scope() as session:
-        revoke_token(session=session, token_id=token_id, now=utcnow())
+        revoke_token(session=session, token_id=token_id, now=utcnow(), actor=cli_actor())
     typer.echo(f"token {token_id} revoked")
 
 

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./var/zhaocuo.db"
     database_pool_size: int = 10
+    # FULL: an acknowledged report survives a power loss; NORMAL is faster and may lose the last.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     timezone: str = "Asia/Shanghai"
 
     # Deadlines, in working days after the local date of receipt.
@@ -58,7 +60,14 @@ class Settings(BaseSettings):
 
     # Public submissions per client address; "" disables the limit.
     public_rate_limit: str = "20/minute"
+    # Reading a report by tracking code, per client address; generous, but it bounds guessing.
+    public_read_rate_limit: str = "120/minute"
     rate_limit_storage: str = "memory://"
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper_case_mode(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

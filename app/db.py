@@ -1,3 +1,5 @@
+import logging
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -6,8 +8,9 @@ from pathlib import Path
 
 import anyio
 from anyio.lowlevel import RunVar
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -20,7 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
+
+from app.errors import AppError, error_body
+
+log = logging.getLogger("zhaocuo.db")
 
 # Stable constraint names, so that Alembic migrations are the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -76,7 +84,15 @@ def dialect_insert(
     return dialect.insert(table)
 
 
-def create_db_engine(url: str, pool_size: int = 10) -> Engine:
+SQLITE_SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+
+
+def create_db_engine(url: str, pool_size: int = 10, sqlite_synchronous: str = "FULL") -> Engine:
+    """The engine for a database URL; SQL parameters never appear in its errors or logs.
+
+    `hide_parameters`: a failed INSERT of a report would otherwise carry the citizen's name,
+    phone, e-mail and tracking code into the exception text, and from there into the logs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -91,13 +107,24 @@ def create_db_engine(url: str, pool_size: int = 10) -> Engine:
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
+            hide_parameters=True,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, synchronous=sqlite_synchronous)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
+    synchronous = synchronous.upper()
+    if synchronous not in SQLITE_SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS_MODES}")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
@@ -105,7 +132,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL syncs the WAL at every commit, so an acknowledged report survives a power loss;
+        # NORMAL (ZHAOCUO_SQLITE_SYNCHRONOUS) may lose the last ones but stays consistent.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
@@ -121,7 +150,9 @@ def get_engine() -> Engine:
     from app.config import get_settings
 
     settings = get_settings()
-    return create_db_engine(settings.database_url, settings.database_pool_size)
+    return create_db_engine(
+        settings.database_url, settings.database_pool_size, settings.sqlite_synchronous
+    )
 
 
 @contextmanager
@@ -187,3 +218,44 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 # the citizen would keep a tracking code for a report that does not exist. Every endpoint and
 # dependency uses this one object, so a request has one session.
 RequestSession = Depends(get_session, scope="function")
+
+
+def describe_database_error(exc: DBAPIError) -> str:
+    """What went wrong, in words that quote no stored value.
+
+    PostgreSQL's message and DETAIL can quote the row ("Failing row contains (…, 林晓,
+    13800138000, …)", "Key (tracking_code)=(…)"): only its code and the names of the table,
+    column and constraint are kept. SQLite's messages name columns, never values.
+    """
+    original = exc.orig
+    diagnostic = getattr(original, "diag", None)
+    if diagnostic is None:
+        return f"{type(original).__name__}: {original}"
+    parts = [f"SQLSTATE {getattr(original, 'sqlstate', None)}"]
+    for name in ("table_name", "column_name", "constraint_name"):
+        value = getattr(diagnostic, name, None)
+        if value:
+            parts.append(f"{name.removesuffix('_name')} {value}")
+    return f"{type(original).__name__}: {', '.join(parts)}"
+
+
+def install_database_error_handler(app: FastAPI) -> None:
+    """A database error answers 500 and is logged without the values it was given."""
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        route = getattr(request.scope.get("route"), "path", "?")  # the template: no codes
+        log.error(
+            "database error in %s %s: %s; statement: %s\n%s",
+            request.method,
+            route,
+            describe_database_error(exc),
+            exc.statement,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        refused = AppError(
+            "服务器暂时无法保存或读取数据，请稍后再试",
+            en="the server could not read or store the data; please try again later",
+            code="database_error",
+        )
+        return JSONResponse(error_body(refused, request), status_code=500)

@@ -1,4 +1,5 @@
 import logging
+import math
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -14,9 +15,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import heartbeat, metrics_database
+from app.audit.router import router as audit_router
 from app.clock import Clock
 from app.config import Settings, get_settings
-from app.db import create_db_engine, session_scope
+from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
 from app.errors import install_error_handler
 from app.logs import accepted_request_id, request_id
@@ -35,14 +37,24 @@ log = logging.getLogger("zhaocuo")
 
 
 class RateLimiter:
-    """Public submissions per client address, shared across processes when the storage is."""
+    """Public requests per client address, shared across processes when the storage is."""
 
-    def __init__(self, limit: str, storage_uri: str) -> None:
+    def __init__(self, limit: str, storage_uri: str, namespace: str = "public") -> None:
         self._limit = parse(limit)
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._namespace = namespace
 
     def hit(self, key: str) -> bool:
-        return self._limiter.hit(self._limit, "public", key)
+        return self._limiter.hit(self._limit, self._namespace, key)
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until the address may send again: when its oldest hit leaves the window."""
+        reset_at = self._limiter.get_window_stats(self._limit, self._namespace, key).reset_time
+        return max(1, math.ceil(reset_at - time.time()))
+
+
+def _rate_limiter(limit: str, storage_uri: str, namespace: str) -> RateLimiter | None:
+    return RateLimiter(limit, storage_uri, namespace) if limit else None
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -112,7 +124,9 @@ def create_app(
     settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or create_db_engine(settings.database_url, settings.database_pool_size)
+    engine = engine or create_db_engine(
+        settings.database_url, settings.database_pool_size, settings.sqlite_synchronous
+    )
     install_hooks()
 
     @asynccontextmanager
@@ -145,19 +159,22 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or Clock()
-    app.state.rate_limiter = (
-        RateLimiter(settings.public_rate_limit, settings.rate_limit_storage)
-        if settings.public_rate_limit
-        else None
+    app.state.rate_limiter = _rate_limiter(
+        settings.public_rate_limit, settings.rate_limit_storage, "public"
+    )
+    app.state.read_rate_limiter = _rate_limiter(
+        settings.public_read_rate_limit, settings.rate_limit_storage, "public_read"
     )
     install_error_handler(app)
     app.add_middleware(RequestContext)
+    install_database_error_handler(app)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)
     app.include_router(calendar_router)
     app.include_router(notifications_router)
     app.include_router(stats_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:
@@ -203,8 +220,12 @@ def create_app(
             # A failing nightly report is shown, but the API still serves.
             checks["nightly_report"] = _nightly_check(nightly, settings)
         except Exception as exc:  # readiness must answer, whatever is broken
+            # The driver's text names the host, port and user: it goes to the log, not the public.
             log.exception("readiness check failed")
-            checks["error"] = str(exc)
+            checks["error"] = (
+                f"{type(exc).__name__}: the database cannot be read or is not migrated; "
+                "the server log has the details"
+            )
             ready = False
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from app.audit.models import AdminHistory
 from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
@@ -9,6 +10,7 @@ from app.stats.models import SettledFigures, SettledState, SlaReport, SlaReportR
 from app.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
+    "AdminHistory",
     "ApiToken",
     "CalendarDay",
     "CalendarYear",

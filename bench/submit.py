@@ -13,6 +13,10 @@ postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit); that database is 
 created again at every invocation, so its name must contain "bench". Without a reachable server
 the PostgreSQL runs are skipped with a message.
 
+SQLite runs twice, with `synchronous=FULL` (the default: every commit reaches the disk before
+the 201) and with `NORMAL` (ZHAOCUO_SQLITE_SYNCHRONOUS=NORMAL), each on its own fresh file, and
+a last line gives what FULL costs against NORMAL.
+
 Besides req/s and latency, each row shows the CPU time the server's processes spent per request
 (from /proc): on a machine shared with other work it varies less than the throughput does.
 """
@@ -48,6 +52,7 @@ LUA_SCRIPT = BENCH_DIR / "submit.lua"
 MINIMAL_APP = BENCH_DIR / "minimal_app.py"
 SUBMIT_PATH = "/api/v1/reports"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit"
+SQLITE_MODES = ("FULL", "NORMAL")  # the default first
 SERVER_START_SECONDS = 30
 # A server that cannot take one more report this long after the load stopped has stalled.
 STALL_SECONDS = 10
@@ -95,6 +100,7 @@ class Row:
     check: str = ""
     failed: bool = False
     baseline: "Row | None" = None
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def cpu_ms_per_request(self) -> float | None:
@@ -157,9 +163,15 @@ def zhaocuo_command() -> list[str]:
     return [found]
 
 
-def server_env(database_url: str | None) -> dict[str, str]:
+def server_env(database_url: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(ZHAOCUO_PUBLIC_RATE_LIMIT="", ZHAOCUO_SCHEDULER="off", PYTHONUNBUFFERED="1")
+    env.update(
+        ZHAOCUO_PUBLIC_RATE_LIMIT="",
+        ZHAOCUO_PUBLIC_READ_RATE_LIMIT="",
+        ZHAOCUO_SCHEDULER="off",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
     if database_url is not None:
         env["ZHAOCUO_DATABASE_URL"] = database_url
     return env
@@ -413,7 +425,8 @@ def bench_zhaocuo(
 ) -> None:
     """Serve a prepared database, warm up, run wrk, then check the reports it stored."""
     command = [*zhaocuo_command(), "serve", "--workers", str(row.workers)]
-    with running_server(command, env=server_env(database_url), workdir=workdir) as server:
+    env = server_env(database_url, row.env)
+    with running_server(command, env=env, workdir=workdir) as server:
         warm_up_code = warm_up(server.base_url, expect_owner=True)
         stored_before = stored_when_quiet(database_url)
         measure(row, server, options=options)
@@ -447,7 +460,7 @@ def print_table(rows: list[Row], options: argparse.Namespace, load_at_start: flo
         f"POST {SUBMIT_PATH}; {os.cpu_count()} cores, load average {load_at_start:.1f} at start"
     )
     header = (
-        f"{'target':<19} {'workers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'target':<22} {'workers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'non-2xx':>7} {'201s':>6} {'CPU ms/req':>10} {'req/s ÷ min':>11} {'CPU × min':>9}"
     )
     print(header)
@@ -455,7 +468,7 @@ def print_table(rows: list[Row], options: argparse.Namespace, load_at_start: flo
     for row in rows:
         result = row.result
         if result is None:
-            print(f"{row.label:<19} {row.workers:>7} {row.check}")
+            print(f"{row.label:<22} {row.workers:>7} {row.check}")
             continue
         cpu = row.cpu_ms_per_request
         baseline = row.baseline
@@ -463,15 +476,29 @@ def print_table(rows: list[Row], options: argparse.Namespace, load_at_start: flo
         baseline_cpu = baseline.cpu_ms_per_request if baseline else None
         cpu_text = f"{cpu:.2f}" if cpu is not None else "?"
         print(
-            f"{row.label:<19} {row.workers:>7} {result.per_second:>7.0f} {result.p50_ms:>7.1f} "
+            f"{row.label:<22} {row.workers:>7} {result.per_second:>7.0f} {result.p50_ms:>7.1f} "
             f"{result.p99_ms:>7.1f} {result.non_2xx_3xx:>7} {result.created:>6} {cpu_text:>10} "
             f"{ratio(result.per_second, baseline_rate):>11} {ratio(cpu, baseline_cpu):>9}"
         )
+    durability_cost(rows)
     print()
     for row in rows:
         if row.check:
             plural = "s" if row.workers > 1 else ""
             print(f"{row.label} ({row.workers} worker{plural}): {row.check}")
+
+
+def durability_cost(rows: list[Row]) -> None:
+    """What syncing every commit (FULL) costs against NORMAL, from the two SQLite rows."""
+    by_label = {row.label: row.result for row in rows if row.result is not None}
+    full, normal = (by_label.get(f"zhaocuo SQLite {mode}") for mode in SQLITE_MODES)
+    if full is None or normal is None:
+        return
+    print(
+        "SQLite synchronous=FULL against NORMAL: "
+        f"req/s × {ratio(full.per_second, normal.per_second)}, "
+        f"p50 × {ratio(full.p50_ms, normal.p50_ms)}, p99 × {ratio(full.p99_ms, normal.p99_ms)}"
+    )
 
 
 def parse_options() -> argparse.Namespace:
@@ -512,12 +539,18 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
         bench_minimal(
             baselines[workers], workdir=workdir, options=options, check_failures=workers == 1
         )
-    sqlite_row = Row("zhaocuo SQLite", 1, baseline=baselines[1])
-    rows.append(sqlite_row)
-    progress(sqlite_row)
-    sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
-    prepare_database(sqlite_url, workdir=workdir)
-    bench_zhaocuo(sqlite_row, database_url=sqlite_url, workdir=workdir, options=options)
+    for synchronous in SQLITE_MODES:
+        sqlite_row = Row(
+            f"zhaocuo SQLite {synchronous}",
+            1,
+            baseline=baselines[1],
+            env={"ZHAOCUO_SQLITE_SYNCHRONOUS": synchronous},
+        )
+        rows.append(sqlite_row)
+        progress(sqlite_row)
+        sqlite_url = f"sqlite:///{workdir / f'bench-{synchronous.lower()}.db'}"
+        prepare_database(sqlite_url, workdir=workdir)
+        bench_zhaocuo(sqlite_row, database_url=sqlite_url, workdir=workdir, options=options)
     unreachable = why_unreachable(postgres_url)
     if not unreachable:
         recreate_database(postgres_url)

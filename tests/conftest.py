@@ -82,7 +82,12 @@ def _empty_tables_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_rate_limit="", scheduler="off")
+    return Settings(
+        database_url=database_url,
+        public_rate_limit="",
+        public_read_rate_limit="",
+        scheduler="off",
+    )
 
 
 @pytest.fixture

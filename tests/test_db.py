@@ -4,6 +4,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func
 from sqlmodel import Session, select
 
+from app.config import Settings
+from app.db import create_db_engine
+from app.main import create_app
 from app.reports.models import Report
 
 
@@ -29,3 +32,32 @@ def test_a_commit_that_fails_is_never_answered_with_201(app, engine, directory):
     assert "tracking_code" not in response.text
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Report)).one() == 0
+
+
+def _synchronous_of(engine) -> int:
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("PRAGMA synchronous").scalar_one()
+
+
+def test_sqlite_syncs_every_commit_by_default_and_normal_only_when_chosen(tmp_path):
+    # PRAGMA synchronous reads back 2 for FULL and 1 for NORMAL.
+    url = f"sqlite:///{tmp_path / 'durable.db'}"
+    default = create_db_engine(url)
+    chosen = Settings(database_url=url, sqlite_synchronous="normal")
+    normal = create_db_engine(url, sqlite_synchronous=chosen.sqlite_synchronous)
+    try:
+        assert Settings(database_url=url).sqlite_synchronous == "FULL"
+        assert _synchronous_of(default) == 2
+        assert _synchronous_of(normal) == 1
+    finally:
+        default.dispose()
+        normal.dispose()
+
+
+def test_the_served_sqlite_database_syncs_every_commit(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'served.db'}", public_rate_limit="")
+    app = create_app(settings=settings)
+    try:
+        assert _synchronous_of(app.state.engine) == 2
+    finally:
+        app.state.engine.dispose()

@@ -122,20 +122,46 @@ def test_readyz_on_an_unmigrated_database_is_503(tmp_path: Path, clock):
     engine.dispose()
 
 
-def test_readyz_without_a_database_is_503(tmp_path: Path, clock):
+def test_readyz_without_a_database_is_503(tmp_path: Path, clock, caplog):
     # A folder where the database file should be: SQLite cannot open it.
     url = f"sqlite:///{tmp_path}"
     engine = create_db_engine(url)
     settings = Settings(database_url=url, public_rate_limit="", scheduler="off")
     client = TestClient(create_app(settings=settings, engine=engine, clock=clock))
 
-    response = client.get("/readyz")
+    with caplog.at_level(logging.ERROR, logger="zhaocuo"):
+        response = client.get("/readyz")
 
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "not ready"
     assert "database" not in body["checks"]
-    assert "unable to open database file" in body["checks"]["error"]
+    assert body["checks"]["error"] == (
+        "OperationalError: the database cannot be read or is not migrated; "
+        "the server log has the details"
+    )
+    assert "unable to open database file" in caplog.text
+    engine.dispose()
+
+
+def test_readyz_never_shows_the_database_servers_address_or_user(clock, caplog):
+    # Port 1 on loopback: nothing listens, and the driver's error names host, port and user.
+    url = "postgresql+psycopg://zc_readyz_operator@127.0.0.1:1/zc_readyz_nowhere"
+    engine = create_db_engine(url)
+    settings = Settings(database_url=url, public_rate_limit="", scheduler="off")
+    client = TestClient(create_app(settings=settings, engine=engine, clock=clock))
+
+    with caplog.at_level(logging.ERROR, logger="zhaocuo"):
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["error"] == (
+        "OperationalError: the database cannot be read or is not migrated; "
+        "the server log has the details"
+    )
+    for secret in ("zc_readyz_operator", "127.0.0.1", "port 1", "zc_readyz_nowhere"):
+        assert secret not in response.text
+    assert "127.0.0.1" in caplog.text
     engine.dispose()
 
 

@@ -4,17 +4,14 @@ and never a citizen's contact details or a full tracking code (uvicorn's access 
 import io
 import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from app.logs import JsonFormatter, mask_tracking_codes
 from tests.conftest import Directory
+from tests.live_server import serving
 
 CITIZEN = {"name": "欧阳明远", "phone": "13912345678", "email": "ouyang.mingyuan@example.com"}
 REPORT = {
@@ -53,19 +50,10 @@ def served(app) -> Iterator[Served]:
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
     try:
-        yield Served(f"http://127.0.0.1:{port}", output)
+        with serving(app) as url:
+            yield Served(url, output)
     finally:
-        server.should_exit = True
-        thread.join(10)
         root.removeHandler(handler)
         root.setLevel(level)
 

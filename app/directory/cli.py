@@ -5,6 +5,7 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
+from app.audit.models import cli_actor
 from app.db import session_scope
 from app.directory import service
 from app.directory.importer import ImportResult, import_sites
@@ -66,7 +67,9 @@ def sites(
 
     try:
         with session_scope() as session:
-            result = import_sites(session=session, path=file, progress=show_progress)
+            result = import_sites(
+                session=session, path=file, progress=show_progress, actor=cli_actor()
+            )
     except AppError as exc:
         typer.echo(f"import rejected, nothing was changed: {exc.message}", err=True)
         raise typer.Exit(1) from exc

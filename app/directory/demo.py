@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from app.audit.models import SYSTEM_ACTOR, Actor
 from app.auth import ApiToken, Role, issue_token
 from app.directory import service
 from app.directory.models import SiteCreate, UnitCreate
@@ -78,7 +79,7 @@ class DemoResult:
     tokens: list[tuple[Role, str, str]] = field(default_factory=list)
 
 
-def load_demo(*, session: Session) -> DemoResult:
+def load_demo(*, session: Session, actor: Actor = SYSTEM_ACTOR) -> DemoResult:
     """Create the demo directory and demo tokens unless they exist already."""
     result = DemoResult()
     ids: dict[str, int] = {}
@@ -86,7 +87,7 @@ def load_demo(*, session: Session) -> DemoResult:
         unit = service.get_unit_by_name(session=session, name=name)
         if unit is None:
             unit_in = UnitCreate(name=name, parent_id=ids[parent] if parent else None)
-            unit = service.create_unit(session=session, unit_in=unit_in)
+            unit = service.create_unit(session=session, unit_in=unit_in, actor=actor)
             result.units_created += 1
         ids[name] = unit.id
     for code, site_name, host, owner in SITES:
@@ -94,13 +95,17 @@ def load_demo(*, session: Session) -> DemoResult:
             site_in = SiteCreate(
                 site_code=code, name=site_name, owner_unit_id=ids[owner], hosts=[host]
             )
-            service.create_site(session=session, site_in=site_in)
+            service.create_site(session=session, site_in=site_in, actor=actor)
             result.sites_created += 1
     already = session.exec(select(ApiToken).where(ApiToken.label == DEMO_TOKEN_LABEL)).first()
     if already is None:
         for role, unit_name in DEMO_TOKENS:
             _, plain = issue_token(
-                session=session, unit_id=ids[unit_name], role=role, label=DEMO_TOKEN_LABEL
+                session=session,
+                unit_id=ids[unit_name],
+                role=role,
+                label=DEMO_TOKEN_LABEL,
+                actor=actor,
             )
             result.tokens.append((role, unit_name, plain))
     return result

@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -24,6 +24,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.audit import service as audit
+from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.db import utcnow
 from app.directory.models import (
     SITE_NAME_MAX,
@@ -419,7 +421,9 @@ def _desired_hosts(
     return desired
 
 
-def apply_directory(*, session: Session, parsed: ParsedDirectory) -> ImportResult:
+def apply_directory(
+    *, session: Session, parsed: ParsedDirectory, actor: Actor = SYSTEM_ACTOR
+) -> ImportResult:
     """Create the units and sites that are missing and update those that changed; only flush."""
     result = ImportResult(format=parsed.format, rows_read=parsed.rows_read, skipped=parsed.skipped)
     # The whole directory is a few thousand rows: reading it once beats a query per row.
@@ -441,7 +445,7 @@ def apply_directory(*, session: Session, parsed: ParsedDirectory) -> ImportResul
     desired_hosts = _desired_hosts(parsed, site_hosts, code_of_site, result)
 
     try:
-        _write(session, parsed, units, sites, site_hosts, desired_hosts, result)
+        _write(session, parsed, units, sites, site_hosts, desired_hosts, result, actor)
     except IntegrityError as exc:
         raise Conflict(
             "the directory changed while the file was being imported (another import or an "
@@ -466,8 +470,18 @@ def _write(
     site_hosts: dict[str, SiteHost],
     desired_hosts: dict[str, str],
     result: ImportResult,
+    actor: Actor,
 ) -> None:
     now = utcnow()
+    # Every unit and site the file changes goes into the admin history, as it was and is.
+    hosts_before: dict[int, list[str]] = {}
+    for host, site_host in sorted(site_hosts.items()):
+        hosts_before.setdefault(site_host.site_id, []).append(host)
+    units_before = {name: audit.snapshot(unit) for name, unit in units.items()}
+    sites_before = {
+        code: audit.snapshot(site, hosts=hosts_before.get(site.id, []))
+        for code, site in sites.items()
+    }
     # New rows go in as bulk INSERTs and are read back: adding ORM objects would insert them
     # one statement per row on SQLite, to fetch each generated id.
     new_unit_names = [name for name in parsed.units if name not in units]
@@ -537,9 +551,45 @@ def _write(
         sites[code].updated_at = now
     result.sites_updated = len(updated)
     session.flush()
+    _record_import(session, actor, now, units, sites, units_before, sites_before)
 
 
-def import_sites(*, session: Session, path: Path, progress: Progress | None = None) -> ImportResult:
+def _record_import(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    units: dict[str, Unit],
+    sites: dict[str, Site],
+    units_before: dict[str, dict],
+    sites_before: dict[str, dict],
+) -> None:
+    hosts_now: dict[str, list[str]] = {}
+    for site_host in session.exec(select(SiteHost).order_by(SiteHost.host)).all():
+        hosts_now.setdefault(site_host.site_id, []).append(site_host.host)
+    changes = []
+    for name, unit in units.items():
+        after, before = audit.snapshot(unit), units_before.get(name)
+        if before is None:
+            changes.append((EntityKind.unit, unit.id, Action.created, None, after))
+        elif after != before:
+            changes.append((EntityKind.unit, unit.id, Action.updated, before, after))
+    for code, site in sites.items():
+        after = audit.snapshot(site, hosts=hosts_now.get(site.id, []))
+        before = sites_before.get(code)
+        if before is None:
+            changes.append((EntityKind.site, site.id, Action.created, None, after))
+        elif after != before:
+            changes.append((EntityKind.site, site.id, Action.updated, before, after))
+    audit.record_many(session=session, actor=actor, changes=changes, at=now)
+
+
+def import_sites(
+    *,
+    session: Session,
+    path: Path,
+    progress: Progress | None = None,
+    actor: Actor = SYSTEM_ACTOR,
+) -> ImportResult:
     """Upsert the units and sites a CSV file describes; a bad row rejects the whole file."""
     parsed = read_directory_file(path, progress=progress)
-    return apply_directory(session=session, parsed=parsed)
+    return apply_directory(session=session, parsed=parsed, actor=actor)

@@ -1,7 +1,8 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from sqlmodel import Session, SQLModel
+from pydantic import AwareDatetime
+from sqlmodel import Field, Session, SQLModel
 
 from app.auth import (
     ApiToken,
@@ -44,22 +45,25 @@ def list_units(
 @router.post("/units", response_model=UnitPublic, status_code=201)
 def create_unit(
     unit_in: UnitCreate,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
 ) -> UnitPublic:
     """Add a unit under its supervising unit (admin)."""
-    return UnitPublic.model_validate(service.create_unit(session=session, unit_in=unit_in))
+    unit = service.create_unit(session=session, unit_in=unit_in, actor=principal.audit_actor)
+    return UnitPublic.model_validate(unit)
 
 
 @router.patch("/units/{unit_id}", response_model=UnitPublic)
 def update_unit(
     unit_id: int,
     unit_in: UnitUpdate,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
 ) -> UnitPublic:
     """Rename, move, or change a unit's contact and webhook (admin)."""
-    unit = service.update_unit(session=session, unit_id=unit_id, unit_in=unit_in)
+    unit = service.update_unit(
+        session=session, unit_id=unit_id, unit_in=unit_in, actor=principal.audit_actor
+    )
     return UnitPublic.model_validate(unit)
 
 
@@ -74,11 +78,11 @@ def list_sites(
 @router.post("/sites", response_model=SitePublic, status_code=201)
 def create_site(
     site_in: SiteCreate,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
 ) -> SitePublic:
     """Register a site, its owner unit and its host names (admin)."""
-    site = service.create_site(session=session, site_in=site_in)
+    site = service.create_site(session=session, site_in=site_in, actor=principal.audit_actor)
     return service.to_public(session=session, site=site)
 
 
@@ -86,18 +90,24 @@ def create_site(
 def update_site(
     site_id: int,
     site_in: SiteUpdate,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
 ) -> SitePublic:
     """Change a site's name, owner unit, status or host names (admin)."""
-    site = service.update_site(session=session, site_id=site_id, site_in=site_in)
+    site = service.update_site(
+        session=session, site_id=site_id, site_in=site_in, actor=principal.audit_actor
+    )
     return service.to_public(session=session, site=site)
 
 
 class TokenCreate(SQLModel):
     unit_id: int
     role: Role
-    label: str = ""
+    label: str = Field(default="", max_length=200)
+    holder: str = Field(default="", max_length=100, description="the person who will hold it")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when it stops working (with its offset); none: until revoked"
+    )
 
 
 class TokenPublic(SQLModel):
@@ -106,7 +116,9 @@ class TokenPublic(SQLModel):
     unit_id: int
     role: Role
     label: str
+    holder: str
     created_at: datetime
+    expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
 
@@ -128,12 +140,20 @@ def get_tokens(
 @router.post("/tokens", response_model=TokenIssued, status_code=201)
 def create_token(
     token_in: TokenCreate,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
+    now: datetime = Depends(get_now),
 ) -> TokenIssued:
     """Issue a token for a unit; the token is shown in this response only (admin)."""
     token, plain = issue_token(
-        session=session, unit_id=token_in.unit_id, role=token_in.role, label=token_in.label
+        session=session,
+        unit_id=token_in.unit_id,
+        role=token_in.role,
+        label=token_in.label,
+        holder=token_in.holder,
+        expires_at=token_in.expires_at,
+        now=now,
+        actor=principal.audit_actor,
     )
     return TokenIssued.model_validate(token, update={"token": plain})
 
@@ -141,9 +161,15 @@ def create_token(
 @router.post("/tokens/{token_id}/revoke", response_model=TokenPublic)
 def revoke(
     token_id: int,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
 ) -> ApiToken:
-    """Revoke a token at once (admin)."""
-    return revoke_token(session=session, token_id=token_id, now=now)
+    """Revoke a token at once (admin); the last admin token that still works is kept (409)."""
+    return revoke_token(
+        session=session,
+        token_id=token_id,
+        now=now,
+        actor=principal.audit_actor,
+        keep_last_admin=True,
+    )

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
+from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.db import utcnow
 from app.directory.models import (
     Site,
@@ -134,7 +136,7 @@ def _check_parent(*, session: Session, unit_id: int | None, parent_id: int | Non
         raise Conflict("a unit cannot be placed under itself or under a unit it supervises")
 
 
-def create_unit(*, session: Session, unit_in: UnitCreate) -> Unit:
+def create_unit(*, session: Session, unit_in: UnitCreate, actor: Actor = SYSTEM_ACTOR) -> Unit:
     """Create a unit; names are unique."""
     if get_unit_by_name(session=session, name=unit_in.name) is not None:
         raise Conflict(f"a unit named {unit_in.name!r} already exists")
@@ -142,12 +144,23 @@ def create_unit(*, session: Session, unit_in: UnitCreate) -> Unit:
     unit = Unit.model_validate(unit_in)
     session.add(unit)
     session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        kind=EntityKind.unit,
+        entity_id=unit.id,
+        action=Action.created,
+        after=audit.snapshot(unit),
+    )
     return unit
 
 
-def update_unit(*, session: Session, unit_id: int, unit_in: UnitUpdate) -> Unit:
+def update_unit(
+    *, session: Session, unit_id: int, unit_in: UnitUpdate, actor: Actor = SYSTEM_ACTOR
+) -> Unit:
     """Change a unit's name, parent, contact or webhook."""
     unit = get_unit(session=session, unit_id=unit_id)
+    before = audit.snapshot(unit)
     changes = unit_in.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != unit.name
     if renamed and get_unit_by_name(session=session, name=changes["name"]) is not None:
@@ -159,6 +172,16 @@ def update_unit(*, session: Session, unit_id: int, unit_in: UnitUpdate) -> Unit:
     unit.updated_at = utcnow()
     session.add(unit)
     session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        kind=EntityKind.unit,
+        entity_id=unit.id,
+        action=Action.updated,
+        before=before,
+        after=audit.snapshot(unit),
+        at=unit.updated_at,
+    )
     return unit
 
 
@@ -239,7 +262,7 @@ def list_sites_public(*, session: Session, within: int | None = None) -> list[Si
     ]
 
 
-def create_site(*, session: Session, site_in: SiteCreate) -> Site:
+def create_site(*, session: Session, site_in: SiteCreate, actor: Actor = SYSTEM_ACTOR) -> Site:
     """Register a site with its owner unit and host names."""
     try:
         check_site_code(site_in.site_code)
@@ -253,12 +276,23 @@ def create_site(*, session: Session, site_in: SiteCreate) -> Site:
     session.add(site)
     session.flush()
     _set_hosts(session=session, site=site, hosts=hosts)
+    audit.record(
+        session=session,
+        actor=actor,
+        kind=EntityKind.site,
+        entity_id=site.id,
+        action=Action.created,
+        after=audit.snapshot(site, hosts=hosts),
+    )
     return site
 
 
-def update_site(*, session: Session, site_id: int, site_in: SiteUpdate) -> Site:
+def update_site(
+    *, session: Session, site_id: int, site_in: SiteUpdate, actor: Actor = SYSTEM_ACTOR
+) -> Site:
     """Change a site's name, owner, status or hosts."""
     site = get_site(session=session, site_id=site_id)
+    before = audit.snapshot(site, hosts=site_hosts(session=session, site_id=site.id))
     changes = site_in.model_dump(exclude_unset=True, exclude={"hosts"})
     if changes.get("owner_unit_id") is not None:
         get_unit(session=session, unit_id=changes["owner_unit_id"])
@@ -270,6 +304,16 @@ def update_site(*, session: Session, site_id: int, site_in: SiteUpdate) -> Site:
     session.flush()
     if site_in.hosts is not None:
         _set_hosts(session=session, site=site, hosts=_normalise_hosts_or_422(site_in.hosts))
+    audit.record(
+        session=session,
+        actor=actor,
+        kind=EntityKind.site,
+        entity_id=site.id,
+        action=Action.updated,
+        before=before,
+        after=audit.snapshot(site, hosts=site_hosts(session=session, site_id=site.id)),
+        at=site.updated_at,
+    )
     return site
 
 

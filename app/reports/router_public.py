@@ -13,10 +13,36 @@ from app.workdays.calendar import WorkCalendar
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
 
 
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def rate_limited(request: Request) -> None:
+    """Submissions and supplements per address (ZHAOCUO_PUBLIC_RATE_LIMIT)."""
     limiter = request.app.state.rate_limiter
-    if limiter is not None and not limiter.hit(request.client.host if request.client else "?"):
-        raise TooManyRequests("too many reports from your address; please try again in a minute")
+    address = _client_address(request)
+    if limiter is not None and not limiter.hit(address):
+        seconds = limiter.retry_after(address)
+        raise TooManyRequests(
+            f"您的地址提交过于频繁，请在{seconds}秒后再试",
+            en=f"too many reports from your address; please try again in {seconds} seconds",
+            code="too_many_requests",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+def read_rate_limited(request: Request) -> None:
+    """Reads by tracking code per address (ZHAOCUO_PUBLIC_READ_RATE_LIMIT): guessing stays slow."""
+    limiter = request.app.state.read_rate_limiter
+    address = _client_address(request)
+    if limiter is not None and not limiter.hit(address):
+        seconds = limiter.retry_after(address)
+        raise TooManyRequests(
+            f"您的地址查询过于频繁，请在{seconds}秒后再试",
+            en=f"too many look-ups from your address; please try again in {seconds} seconds",
+            code="too_many_requests",
+            headers={"Retry-After": str(seconds)},
+        )
 
 
 @router.post(
@@ -37,7 +63,9 @@ def submit_report(
     return service.receipt(session=session, report=report)
 
 
-@router.get("/{tracking_code}", response_model=ReportPublic)
+@router.get(
+    "/{tracking_code}", response_model=ReportPublic, dependencies=[Depends(read_rate_limited)]
+)
 def read_report(tracking_code: str, session: Session = RequestSession) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
+from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
 from app.directory import service as directory
@@ -172,11 +174,15 @@ def submit(
     return report
 
 
-def get_by_tracking_code(*, session: Session, tracking_code: str) -> Report:
-    """A report by tracking code, or 404."""
-    report = session.exec(
-        select(Report).where(Report.tracking_code == tracking_code.strip().upper())
-    ).first()
+def get_by_tracking_code(
+    *, session: Session, tracking_code: str, for_update: bool = False
+) -> Report:
+    """A report by tracking code, or 404; `for_update` locks its row for this transaction."""
+    query = select(Report).where(Report.tracking_code == tracking_code.strip().upper())
+    if for_update:
+        # As in _get_for_update: the state checked next is the one this transaction writes over.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    report = session.exec(query).first()
     if report is None:
         raise NotFound("no report has this tracking code; check it against your receipt")
     return report
@@ -284,7 +290,9 @@ def supplement(
     settings: Settings,
 ) -> Report:
     """The citizen answers a request for information; the clocks resume, moved by the pause."""
-    report = get_by_tracking_code(session=session, tracking_code=tracking_code)
+    # Locked, and the state checked under the lock: a resolve, decline or transfer committed
+    # meanwhile wins, and this supplement is refused rather than reopening or re-clocking it.
+    report = get_by_tracking_code(session=session, tracking_code=tracking_code, for_update=True)
     if report.status != ReportStatus.awaiting_citizen:
         raise Conflict("this report is not waiting for information from you")
     report.status = report.status_before_pause or ReportStatus.assigned
@@ -511,6 +519,30 @@ def request_info(
     return report
 
 
+def _record_admin_action(
+    *,
+    session: Session,
+    principal: Principal,
+    report: Report,
+    action: Action,
+    from_unit_id: int | None,
+    now: datetime,
+) -> None:
+    """An admin moving a report (to its own unit, say) is on record beside directory changes."""
+    if principal.role != Role.admin:
+        return
+    audit.record(
+        session=session,
+        actor=principal.audit_actor,
+        kind=EntityKind.report,
+        entity_id=report.id,
+        action=action,
+        before={"owner_unit_id": from_unit_id},
+        after={"owner_unit_id": report.owner_unit_id, "clock": report.clock},
+        at=now,
+    )
+
+
 def transfer(
     *,
     session: Session,
@@ -524,18 +556,20 @@ def transfer(
     """Hand a report to another unit (转办); the receiving unit's clocks start afresh."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_status(report, CLOCKED_STATUSES, "transfer")
+    if principal.role == Role.handler:
+        _require_owner(principal=principal, report=report)
+    elif principal.role == Role.supervisor and report.owner_unit_id != principal.unit_id:
+        # Outside its subtree a supervisor learns nothing, not even whether the unit exists:
+        # a missing unit gets the same answer as another tree's. Its own unit's reports may
+        # go anywhere, like a handler's.
+        found = session.get(Unit, transfer_in.to_unit_id)
+        if found is None or not directory.is_within(
+            session=session, unit_id=found.id, root_unit_id=principal.unit_id
+        ):
+            raise Forbidden("a supervisor transfers only to units within its own subtree")
     target = directory.get_unit(session=session, unit_id=transfer_in.to_unit_id)
     if target.id == report.owner_unit_id:
         raise Conflict("the report is already with this unit")
-    if principal.role == Role.handler:
-        _require_owner(principal=principal, report=report)
-    elif principal.role == Role.supervisor:
-        # A supervisor's own unit's reports may go anywhere, like a handler's.
-        outside = not directory.is_within(
-            session=session, unit_id=target.id, root_unit_id=principal.unit_id
-        )
-        if outside and report.owner_unit_id != principal.unit_id:
-            raise Forbidden("a supervisor transfers only to units within its own subtree")
     from_unit_id = report.owner_unit_id
     _mark_responded(report, now)
     # The receiving unit's clocks start afresh, so an open pause simply ends here.
@@ -547,6 +581,14 @@ def transfer(
         principal=principal,
         at=now,
         data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "note": transfer_in.note},
+    )
+    _record_admin_action(
+        session=session,
+        principal=principal,
+        report=report,
+        action=Action.transferred,
+        from_unit_id=from_unit_id,
+        now=now,
     )
     notify_new_report(session=session, report=report, now=now, calendar=calendar, settings=settings)
     _touch(session=session, report=report, now=now)
@@ -584,6 +626,14 @@ def route(
         principal=principal,
         at=now,
         data={"to_unit_id": unit_id, "site_id": report.site_id},
+    )
+    _record_admin_action(
+        session=session,
+        principal=principal,
+        report=report,
+        action=Action.routed,
+        from_unit_id=None,
+        now=now,
     )
     notify_new_report(session=session, report=report, now=now, calendar=calendar, settings=settings)
     _touch(session=session, report=report, now=now)

@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 
+from app.audit.models import cli_actor
 from app.clock import Clock
 from app.config import get_settings
 from app.db import session_scope
@@ -89,6 +90,7 @@ def load(
                 now=Clock().now(),
                 actor=_operator(),
                 settings=get_settings(),
+                audit_actor=cli_actor(),
             )
     except AppError as exc:
         _fail(exc.message)

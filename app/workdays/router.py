@@ -55,4 +55,5 @@ def put_year(
         now=now,
         actor=principal.actor,
         settings=settings,
+        audit_actor=principal.audit_actor,
     )

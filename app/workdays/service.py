@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
+from app.audit import service as audit
+from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.config import Settings
 from app.errors import Conflict, Unprocessable
 from app.workdays.hooks import recompute_open_deadlines
@@ -123,8 +125,12 @@ def load_year(
     now: datetime,
     actor: str,
     settings: Settings,
+    audit_actor: Actor = SYSTEM_ACTOR,
 ) -> CalendarLoadResult:
-    """Replace a year's official days with a notice's, then recompute open reports' deadlines."""
+    """Replace a year's official days with a notice's, then recompute open reports' deadlines.
+
+    `actor` is the name shown as `loaded_by`; `audit_actor` is who the admin history records.
+    """
     package = packaged_calendar_days()
     problems = notice_problems(
         year=year,
@@ -139,6 +145,7 @@ def load_year(
     record = session.exec(
         select(CalendarYear).where(CalendarYear.year == year).with_for_update()
     ).first()
+    before = _calendar_snapshot(session=session, record=record) if record is not None else None
     record = record or CalendarYear(year=year)
     record.source = notice.source
     record.version = uuid.uuid4().hex
@@ -167,6 +174,16 @@ def load_year(
         for day, (is_workday, name) in sorted(days.items())
     )
     session.flush()
+    audit.record(
+        session=session,
+        actor=audit_actor,
+        kind=EntityKind.calendar,
+        entity_id=year,
+        action=Action.loaded,
+        before=before,
+        after=_calendar_snapshot(session=session, record=record),
+        at=now,
+    )
 
     moved = recompute_open_deadlines(
         session=session, calendar=get_calendar(session), now=now, settings=settings
@@ -184,6 +201,21 @@ def load_year(
         year, actor, notice.source, result.holidays, result.makeup_workdays, moved,
     )  # fmt: skip
     return result
+
+
+def _calendar_snapshot(*, session: Session, record: CalendarYear) -> dict:
+    """A loaded year as the admin history keeps it: where it came from and every listed day."""
+    rows = session.exec(
+        select(CalendarDay).where(CalendarDay.year == record.year).order_by(CalendarDay.day)
+    ).all()
+    return {
+        "source": record.source,
+        "version": record.version,
+        "loaded_by": record.loaded_by,
+        "loaded_at": record.loaded_at.isoformat() if record.loaded_at else None,
+        "holidays": {row.day.isoformat(): row.name for row in rows if not row.is_workday},
+        "makeup_workdays": {row.day.isoformat(): row.name for row in rows if row.is_workday},
+    }
 
 
 def _holiday_periods(holidays: dict[date, str]) -> list[HolidayPeriod]:

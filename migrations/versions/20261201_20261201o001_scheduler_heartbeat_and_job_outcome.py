@@ -1,7 +1,7 @@
 """Scheduler heartbeat and job outcome: what /readyz and /metrics read about scheduled work
 
 Revision ID: 20261201o001
-Revises: 0ffc083e1328
+Revises: 20261201a001
 Create Date: 2026-12-01 21:56:19.300358
 
 """
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "20261201o001"
-down_revision: str | None = "0ffc083e1328"
+down_revision: str | None = "20261201a001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

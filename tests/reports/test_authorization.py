@@ -382,6 +382,22 @@ def test_a_supervisor_transfers_only_within_its_subtree(client, world: World):
     assert onward.json()["owner_unit_id"] == world.directory.dept_b1
 
 
+def test_a_supervisor_cannot_tell_a_missing_unit_from_another_trees(client, world: World):
+    def transfer_to(unit_id: int):
+        return client.post(
+            f"/api/v1/unit/reports/{world.report_a1}/transfer",
+            json={"to_unit_id": unit_id},
+            headers=world.headers["supervisor_a"],
+        )
+
+    other_tree = transfer_to(world.directory.dept_b1)
+    missing = transfer_to(world.directory.dept_b1 + 1000)
+
+    assert other_tree.status_code == missing.status_code == 403
+    assert other_tree.json() == missing.json()
+    assert other_tree.headers["content-length"] == missing.headers["content-length"]
+
+
 def test_admin_routes_and_the_owner_then_sees_it(client, world: World):
     routed = client.post(
         f"/api/v1/unit/reports/{world.report_unrouted}/route",

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from app.config import Settings
 from app.main import create_app
 from app.reports.models import Report, ReportEvent
 from app.reports.service import TRACKING_ALPHABET, TRACKING_LENGTH
@@ -483,8 +484,34 @@ def test_an_address_past_the_submission_limit_gets_429_and_nothing_is_stored(
 
     assert first["tracking_code"] != second["tracking_code"]
     assert third.status_code == 429
+    # The window is a minute and the first hit was a moment ago: about a minute to wait.
+    retry_after = int(third.headers["Retry-After"])
+    assert 55 <= retry_after <= 60
     assert third.json() == {
-        "detail": "too many reports from your address; please try again in a minute",
+        "detail": f"您的地址提交过于频繁，请在{retry_after}秒后再试",
         "code": "too_many_requests",
     }
     assert count(engine, Report) == 2
+
+
+def test_an_address_reading_reports_too_fast_gets_429_with_retry_after(
+    settings, engine, clock, directory: Directory
+):
+    limited = settings.model_copy(update={"public_read_rate_limit": "3/minute"})
+    with TestClient(create_app(settings=limited, engine=engine, clock=clock)) as client:
+        code = submit(client)["tracking_code"]
+        reads = [client.get(f"/api/v1/reports/{code}") for _ in range(3)]
+        guess = client.get("/api/v1/reports/ZZZZZZZZZZZZZZZZ", headers={"Accept-Language": "en"})
+
+    assert [r.status_code for r in reads] == [200, 200, 200]
+    assert guess.status_code == 429
+    retry_after = int(guess.headers["Retry-After"])
+    assert 55 <= retry_after <= 60
+    assert guess.json() == {
+        "detail": f"too many look-ups from your address; please try again in {retry_after} seconds",
+        "code": "too_many_requests",
+    }
+
+
+def test_reads_by_tracking_code_have_a_generous_limit_of_their_own(database_url):
+    assert Settings(database_url=database_url).public_read_rate_limit == "120/minute"
