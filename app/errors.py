@@ -1,6 +1,7 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class AppError(Exception):
@@ -111,3 +112,27 @@ def install_error_handler(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc, request), status_code=exc.status_code, headers=headers or None
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _render_routing(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own answers (an unknown path or method) in the same body as ours.
+        error = ROUTING_ERRORS.get(exc.status_code) or AppError(str(exc.detail), code="http_error")
+        return JSONResponse(
+            error_body(error, request),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+
+ROUTING_ERRORS: dict[int, AppError] = {
+    404: NotFound(
+        "没有这个地址：请对照 /docs 中的接口列表检查路径",
+        en="no such path: check it against the list of endpoints at /docs",
+        code="path_not_found",
+    ),
+    405: AppError(
+        "这个地址不支持该请求方法：请对照 /docs 检查方法（GET、POST、PUT、PATCH）",
+        en="this path does not take that method: check it against /docs",
+        code="method_not_allowed",
+    ),
+}

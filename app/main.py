@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 
 from app.clock import Clock
 from app.config import Settings, get_settings
+from app.contract import use_business_zone
 from app.db import create_db_engine, session_scope
 from app.directory.router import router as directory_router
 from app.errors import install_error_handler
@@ -22,6 +24,43 @@ from app.workdays.router import router as calendar_router
 from app.workdays.service import coverage_status
 
 log = logging.getLogger("zhaocuo")
+
+OPENAPI_TAGS = [
+    {
+        "name": "public",
+        "description": "网民：提交留言、凭查询码查看进展、补充信息。无需令牌。"
+        " Citizens: submit a report, follow it by tracking code, add information. No token.",
+    },
+    {
+        "name": "unit",
+        "description": "单位：收件箱、答复、办结、不予受理、转办、请网民补充。"
+        " Units: the inbox and the workflow of a report.",
+    },
+    {
+        "name": "directory",
+        "description": "单位、网站与令牌名录（写操作需管理员）。"
+        " Units, sites and tokens; writes need an admin token.",
+    },
+    {
+        "name": "calendar",
+        "description": "工作日日历：国务院节假日安排的载入与覆盖范围。"
+        " The working-day calendar: loading the State Council notice, coverage.",
+    },
+    {
+        "name": "notifications",
+        "description": "提醒、催办、督办等通知的拉取、确认与推送重试。"
+        " Reminders and escalations to pull, acknowledge, and failed pushes to retry.",
+    },
+    {
+        "name": "statistics",
+        "description": "统计、通报草稿与每日时限报告（上级单位或管理员）。"
+        " Statistics, draft notices and nightly SLA reports (supervisors, admins).",
+    },
+    {
+        "name": "operations",
+        "description": "运维：存活与就绪检查。 Liveness and readiness for operators.",
+    },
+]
 
 
 class RateLimiter:
@@ -79,13 +118,16 @@ def create_app(
             if app.state.scheduled_jobs is not None:
                 app.state.scheduled_jobs.shutdown()
 
-    app = FastAPI(
+    use_business_zone(settings.tz)
+    # Swagger UI and ReDoc from the assets in the package: intranets reach no CDN.
+    app = FastAPIOffline(
         title="zhaocuo — 我为政府网站找错",
         version="0.1.0",
         description=(
             "Citizens report errors on government websites; each report goes to the unit that "
             "runs the site, which must answer within deadlines counted in Chinese working days."
         ),
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -104,12 +146,17 @@ def create_app(
     app.include_router(notifications_router)
     app.include_router(stats_router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], summary="存活检查 (the process is up)")
     def healthz() -> dict:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="就绪检查 (database, migrations, calendar)",
+        responses={503: {"description": "未就绪：原因见 checks (not ready; checks says why)"}},
+    )
     def readyz(request: Request) -> JSONResponse:
         """Ready to serve: database reachable, migrations at head; calendar coverage reported."""
         checks: dict = {}

@@ -444,8 +444,10 @@ def apply_directory(*, session: Session, parsed: ParsedDirectory) -> ImportResul
         _write(session, parsed, units, sites, site_hosts, desired_hosts, result)
     except IntegrityError as exc:
         raise Conflict(
-            "the directory changed while the file was being imported (another import or an "
-            "admin edit); nothing was imported, run the import again"
+            "导入期间名录被修改（另一次导入或管理员编辑）；本次未导入任何内容，请重新导入",
+            en="the directory changed while the file was being imported (another import or an "
+            "admin edit); nothing was imported, run the import again",
+            code="directory_changed_during_import",
         ) from exc
     return result
 

@@ -4,6 +4,7 @@ from enum import StrEnum
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from app.contract import LocalDateTime, describe_enum
 from app.db import UtcDateTime, utcnow
 
 # Shared by the API models and the CSV importer, which checks names before any model sees them.
@@ -18,9 +19,17 @@ class UnitBase(SQLModel):
     parent_id: int | None = Field(
         default=None, foreign_key="unit.id", description="the unit that supervises this one"
     )
-    contact_email: str | None = Field(default=None, max_length=200)
-    contact_phone: str | None = Field(default=None, max_length=40)
-    webhook_url: str | None = Field(default=None, max_length=500)
+    contact_email: str | None = Field(
+        default=None, max_length=200, description="the unit's contact e-mail for operators"
+    )
+    contact_phone: str | None = Field(
+        default=None, max_length=40, description="the unit's contact phone for operators"
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="where notifications are pushed (with webhook_secret); null: pull only",
+    )
 
 
 class Unit(UnitBase, table=True):
@@ -50,8 +59,8 @@ class UnitUpdate(SQLModel):
 
 
 class UnitPublic(UnitBase):
-    id: int
-    created_at: datetime
+    id: int = Field(description="the unit's id")
+    created_at: LocalDateTime = Field(description="when the unit was added")
 
 
 class SiteStatus(StrEnum):
@@ -59,11 +68,22 @@ class SiteStatus(StrEnum):
     closed = "closed"
 
 
+describe_enum(SiteStatus, {SiteStatus.active: "运行中", SiteStatus.closed: "已关停"})
+
+
 class SiteBase(SQLModel):
-    site_code: str = Field(max_length=20, description="网站标识码")
-    name: str = Field(min_length=SITE_NAME_MIN, max_length=SITE_NAME_MAX)
-    owner_unit_id: int = Field(foreign_key="unit.id")
-    status: SiteStatus = Field(default=SiteStatus.active, max_length=10)
+    site_code: str = Field(
+        max_length=20, description="网站标识码, e.g. 6108000003, bm07000001 or 12BM010001"
+    )
+    name: str = Field(
+        min_length=SITE_NAME_MIN, max_length=SITE_NAME_MAX, description="the site's name"
+    )
+    owner_unit_id: int = Field(
+        foreign_key="unit.id", description="the unit that runs it and answers its reports"
+    )
+    status: SiteStatus = Field(
+        default=SiteStatus.active, max_length=10, description="closed sites take no reports"
+    )
 
 
 class Site(SiteBase, table=True):
@@ -99,5 +119,5 @@ class SiteUpdate(SQLModel):
 
 
 class SitePublic(SiteBase):
-    id: int
-    hosts: list[str]
+    id: int = Field(description="the site's id")
+    hosts: list[str] = Field(description="host names that route reports without a site code")

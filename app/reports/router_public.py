@@ -1,7 +1,10 @@
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
 from sqlmodel import Session
 
 from app.config import Settings
+from app.contract import error_responses
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
@@ -11,15 +14,33 @@ from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
 
+TrackingCode = Annotated[
+    str,
+    Path(
+        max_length=64,
+        description="查询码, the 16 letters and digits on the receipt (case does not matter)",
+        examples=["K7M4Q9T2XW8R3HPA"],
+    ),
+]
+
 
 def rate_limited(request: Request) -> None:
     limiter = request.app.state.rate_limiter
     if limiter is not None and not limiter.hit(request.client.host if request.client else "?"):
-        raise TooManyRequests("too many reports from your address; please try again in a minute")
+        raise TooManyRequests(
+            "您的网络地址提交过于频繁，请一分钟后再试",
+            en="too many reports from your address; please try again in a minute",
+            code="rate_limited",
+        )
 
 
 @router.post(
-    "", status_code=201, response_model=ReportReceipt, dependencies=[Depends(rate_limited)]
+    "",
+    status_code=201,
+    response_model=ReportReceipt,
+    dependencies=[Depends(rate_limited)],
+    summary="提交找错留言 (submit a report)",
+    responses=error_responses(413, 422, 429),
 )
 def submit_report(
     report_in: ReportCreate,
@@ -35,8 +56,13 @@ def submit_report(
     return service.receipt(session=session, report=report)
 
 
-@router.get("/{tracking_code}", response_model=ReportPublic)
-def read_report(tracking_code: str, session: Session = RequestSession) -> ReportPublic:
+@router.get(
+    "/{tracking_code}",
+    response_model=ReportPublic,
+    summary="凭查询码查看留言 (read a report by tracking code)",
+    responses=error_responses(404, 422),
+)
+def read_report(tracking_code: TrackingCode, session: Session = RequestSession) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
     return service.public_view(session=session, report=report)
@@ -46,9 +72,11 @@ def read_report(tracking_code: str, session: Session = RequestSession) -> Report
     "/{tracking_code}/supplement",
     response_model=ReportPublic,
     dependencies=[Depends(rate_limited)],
+    summary="补充单位要求的信息 (add the information the unit asked for)",
+    responses=error_responses(404, 409, 413, 422, 429),
 )
 def supplement_report(
-    tracking_code: str,
+    tracking_code: TrackingCode,
     supplement_in: SupplementIn,
     session: Session = RequestSession,
     now=Depends(get_now),

@@ -3,11 +3,27 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, computed_field, field_validator
 from sqlmodel import SQLModel
 
+from app.contract import LocalDateTime, business_zone
 from app.directory.service import check_site_code
-from app.reports.models import CATEGORY_LABELS, Category, DeclineReason, ReportStatus, Verdict
+from app.reports.models import (
+    CATEGORY_LABELS,
+    Category,
+    DeclineReason,
+    EventKind,
+    ReportStatus,
+    Verdict,
+)
+
+TRACKING_CODE_DESCRIPTION = "查询码: 16 letters and digits, the citizen's key to the report"
+RECEIVED_DATE_DESCRIPTION = (
+    "the local date of receipt: the day received_from/received_to filter on, not counted"
+)
+FIRST_REPLY_DUE_DESCRIPTION = "end of the last working day for the first reply (首次答复)"
+RESOLUTION_DUE_DESCRIPTION = "end of the last working day for the resolution (办结)"
+PROVISIONAL_DESCRIPTION = "the due dates lie past the official calendar and follow the weekend rule"
 
 MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
@@ -76,81 +92,122 @@ class ReportCreate(SQLModel):
         return _normalise_phone(value)
 
 
-class ReportReceipt(SQLModel):
-    """What a citizen gets back on submitting: keep the tracking code."""
+class LocalDates(SQLModel):
+    """The local dates of receipt and due dates, the days a client filters and counts on."""
 
-    tracking_code: str
-    status: ReportStatus
-    owner_unit_name: str | None
     received_at: datetime
     first_reply_due_at: datetime | None
     resolution_due_at: datetime | None
-    deadlines_provisional: bool = Field(
-        description="the due dates lie past the official calendar and follow the weekend rule"
+
+    @computed_field(description=RECEIVED_DATE_DESCRIPTION)
+    @property
+    def received_date(self) -> date:
+        return self.received_at.astimezone(business_zone()).date()
+
+    @computed_field(description="the local date of first_reply_due_at")
+    @property
+    def first_reply_due_date(self) -> date | None:
+        due = self.first_reply_due_at
+        return due.astimezone(business_zone()).date() if due else None
+
+    @computed_field(description="the local date of resolution_due_at")
+    @property
+    def resolution_due_date(self) -> date | None:
+        due = self.resolution_due_at
+        return due.astimezone(business_zone()).date() if due else None
+
+
+class ReportReceipt(LocalDates):
+    """What a citizen gets back on submitting: keep the tracking code."""
+
+    tracking_code: str = Field(description=TRACKING_CODE_DESCRIPTION)
+    status: ReportStatus = Field(description="the report's state")
+    owner_unit_name: str | None = Field(
+        description="the unit that answers it (主办单位); null while no site matched"
+    )
+    received_at: LocalDateTime = Field(description="when the report was received")
+    first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
+    resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
+    deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+
+
+class PublicEvent(SQLModel):
+    """A step of a report's history as the citizen sees it (internal notes stay internal)."""
+
+    kind: EventKind = Field(description="what happened")
+    at: LocalDateTime = Field(description="when it happened")
+    text: str | None = Field(
+        default=None, description="the unit's answer or question, or the citizen's supplement"
+    )
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="verdict of a resolution, reason of a decline, unit holding it after a "
+        "transfer or routing",
     )
 
 
-class TimelineEntry(SQLModel):
-    kind: str
-    at: datetime
-    text: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class ReportPublic(SQLModel):
+class ReportPublic(LocalDates):
     """A report as anyone holding its tracking code sees it: never contact details."""
 
-    tracking_code: str
-    status: ReportStatus
-    category: Category
-    category_label: str
-    site_code: str | None
-    site_name: str | None
-    page_url: str
-    description: str
-    owner_unit_name: str | None
-    received_at: datetime
-    first_reply_due_at: datetime | None
-    resolution_due_at: datetime | None
-    deadlines_provisional: bool
-    verdict: Verdict | None
-    decline_reason: DeclineReason | None
-    first_reply: str | None
-    final_answer: str | None
+    tracking_code: str = Field(description=TRACKING_CODE_DESCRIPTION)
+    status: ReportStatus = Field(description="the report's state")
+    category: Category = Field(description="the kind of error")
+    category_label: str = Field(description="the category in Chinese, e.g. 错别字")
+    site_code: str | None = Field(description="网站标识码 of the site, when known")
+    site_name: str | None = Field(description="the site's name, when it is in the directory")
+    page_url: str = Field(description="the page with the error")
+    description: str = Field(description="what the citizen wrote")
+    owner_unit_name: str | None = Field(description="the unit that answers it (主办单位)")
+    received_at: LocalDateTime = Field(description="when the report was received")
+    first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
+    resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
+    deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+    verdict: Verdict | None = Field(description="the verdict once resolved (办结)")
+    decline_reason: DeclineReason | None = Field(description="why it was declined (不予受理)")
+    first_reply: str | None = Field(description="the unit's first reply (首次答复)")
+    final_answer: str | None = Field(description="the unit's final answer on closing it")
     question: str | None = Field(description="what the unit asked, while it awaits you")
-    timeline: list[TimelineEntry]
+    events: list[PublicEvent] = Field(description="the report's history, oldest first")
 
 
 class SupplementIn(SQLModel):
     text: str = Field(min_length=2, max_length=2000)
 
 
-class ReportSummary(SQLModel):
+class ReportSummary(LocalDates):
     """A line of a unit's inbox."""
 
-    id: int
-    tracking_code: str
-    status: ReportStatus
-    category: Category
-    site_code: str | None
-    page_url: str
-    owner_unit_id: int | None
-    received_at: datetime
-    assigned_at: datetime | None
-    first_reply_due_at: datetime | None
-    resolution_due_at: datetime | None
-    deadlines_provisional: bool
-    first_responded_at: datetime | None
-    closed_at: datetime | None
+    id: int = Field(description="the report's id in unit endpoints")
+    tracking_code: str = Field(description=TRACKING_CODE_DESCRIPTION)
+    status: ReportStatus = Field(description="the report's state")
+    category: Category = Field(description="the kind of error")
+    site_code: str | None = Field(description="网站标识码 as given or as routed")
+    page_url: str = Field(description="the page with the error")
+    owner_unit_id: int | None = Field(description="the unit holding it; null while unrouted")
+    received_at: LocalDateTime = Field(description="when the citizen submitted it")
+    assigned_at: LocalDateTime | None = Field(
+        description="when the current owner unit received it: its clocks start here"
+    )
+    first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
+    resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
+    deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+    first_responded_at: LocalDateTime | None = Field(
+        description="the current owner's first response: reply, resolution, decline or transfer"
+    )
+    closed_at: LocalDateTime | None = Field(description="when it was resolved or declined")
 
 
 class ReportEventOut(SQLModel):
-    id: int
-    kind: str
-    actor: str
-    actor_unit_id: int | None
-    at: datetime
-    data: dict[str, Any]
+    """A step of a report's history: every change, reminder and escalation."""
+
+    id: int = Field(description="the event's id, increasing")
+    kind: EventKind = Field(description="what happened")
+    actor: str = Field(description="citizen, system, scheduler or unit:<unit id>:<role>")
+    actor_unit_id: int | None = Field(description="the acting unit, for unit actions")
+    at: LocalDateTime = Field(description="when it happened")
+    data: dict[str, Any] = Field(
+        description="the event's particulars: text, verdict, reason, from_unit_id, to_unit_id…"
+    )
 
 
 class ReportDetail(ReportSummary):
@@ -160,51 +217,48 @@ class ReportDetail(ReportSummary):
     an admin elsewhere in the tree, or anyone looking at an unrouted report, gets nulls.
     """
 
-    description: str
-    site_id: int | None
-    citizen_name: str | None
-    citizen_phone: str | None
-    citizen_email: str | None
-    verdict: Verdict | None
-    decline_reason: DeclineReason | None
-    first_reply: str | None
-    final_answer: str | None
-    first_replied_at: datetime | None
-    handling_workdays: int | None
-    paused_at: datetime | None
-    paused_workdays: int
-    clock: int
-    events: list[ReportEventOut]
-
-
-class InboxPage(SQLModel):
-    items: list[ReportSummary]
-    total: int
-    limit: int
-    offset: int
+    description: str = Field(description="what the citizen wrote")
+    site_id: int | None = Field(description="the site in the directory, when matched")
+    citizen_name: str | None = Field(description="the citizen's name (owner unit and above only)")
+    citizen_phone: str | None = Field(description="the citizen's phone (owner unit and above only)")
+    citizen_email: str | None = Field(
+        description="the citizen's e-mail (owner unit and above only)"
+    )
+    verdict: Verdict | None = Field(description="the verdict once resolved (办结)")
+    decline_reason: DeclineReason | None = Field(description="why it was declined (不予受理)")
+    first_reply: str | None = Field(description="the first reply (首次答复) the citizen sees")
+    final_answer: str | None = Field(description="the final answer on closing it")
+    first_replied_at: LocalDateTime | None = Field(description="when the first reply was given")
+    handling_workdays: int | None = Field(
+        description="working days from receipt by the owner to closing, less the days paused"
+    )
+    paused_at: LocalDateTime | None = Field(description="since when it awaits the citizen")
+    paused_workdays: int = Field(description="working days paused on the current clock")
+    clock: int = Field(description="clocks started so far (each transfer starts one)")
+    events: list[ReportEventOut] = Field(description="the whole history, oldest first")
 
 
 class ReplyIn(SQLModel):
-    answer: str = Field(min_length=2, max_length=5000)
+    text: str = Field(min_length=2, max_length=5000)
 
 
 class ResolveIn(SQLModel):
     verdict: Verdict
-    answer: str = Field(min_length=2, max_length=5000)
+    text: str = Field(min_length=2, max_length=5000)
 
 
 class DeclineIn(SQLModel):
     reason: DeclineReason
-    answer: str = Field(min_length=2, max_length=5000)
+    text: str = Field(min_length=2, max_length=5000)
 
 
 class TransferIn(SQLModel):
     to_unit_id: int
-    note: str = Field(default="", max_length=2000)
+    text: str = Field(default="", max_length=2000)
 
 
 class InfoRequestIn(SQLModel):
-    question: str = Field(min_length=2, max_length=2000)
+    text: str = Field(min_length=2, max_length=2000)
 
 
 class RouteIn(SQLModel):
