@@ -148,7 +148,7 @@ def test_report_nobody_owns_is_unrouted(client, directory: Directory, engine, si
 
 
 def test_closed_site_no_longer_routes(client, directory: Directory):
-    sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()
+    sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()["items"]
     site_a1 = next(s for s in sites if s["site_code"] == directory.site_a1)
     closed = client.patch(
         f"/api/v1/sites/{site_a1['id']}", json={"status": "closed"}, headers=directory.auth("admin")
@@ -306,7 +306,7 @@ def test_public_view_shows_status_category_and_timeline(client, directory: Direc
     assert view["owner_unit_name"] == "甲市教育局"
     assert view["description"] == "第二段“教育局”误写为“教肓局”。"
     assert instant(view["first_reply_due_at"]) == local(2026, 11, 25, 23, 59, 59, 999000)
-    assert [entry["kind"] for entry in view["timeline"]] == ["submitted"]
+    assert [entry["kind"] for entry in view["events"]] == ["submitted"]
     assert_no_contact_details(response.text)
 
 
@@ -320,13 +320,13 @@ def test_public_view_shows_answers_and_never_contact_details(client, directory: 
     clock.set(local(2026, 11, 24, 9, 0))
     client.post(
         f"/api/v1/unit/reports/{report_id}/reply",
-        json={"answer": "已收到，正在核实。"},
+        json={"text": "已收到，正在核实。"},
         headers=handler,
     )
     clock.set(local(2026, 11, 26, 15, 0))
     client.post(
         f"/api/v1/unit/reports/{report_id}/resolve",
-        json={"verdict": "confirmed", "answer": "已更正为“教育局”，感谢指正。"},
+        json={"verdict": "confirmed", "text": "已更正为“教育局”，感谢指正。"},
         headers=handler,
     )
 
@@ -337,13 +337,13 @@ def test_public_view_shows_answers_and_never_contact_details(client, directory: 
     assert view["verdict"] == "confirmed"
     assert view["first_reply"] == "已收到，正在核实。"
     assert view["final_answer"] == "已更正为“教育局”，感谢指正。"
-    assert [(e["kind"], e["text"]) for e in view["timeline"]] == [
+    assert [(e["kind"], e["text"]) for e in view["events"]] == [
         ("submitted", None),
         ("replied", "已收到，正在核实。"),
         ("resolved", "已更正为“教育局”，感谢指正。"),
     ]
-    assert view["timeline"][2]["details"] == {"verdict": "confirmed"}
-    assert instant(view["timeline"][1]["at"]) == local(2026, 11, 24, 9, 0)
+    assert view["events"][2]["data"] == {"verdict": "confirmed"}
+    assert instant(view["events"][1]["at"]) == local(2026, 11, 24, 9, 0)
     assert_no_contact_details(response.text)
     # The unit, by contrast, sees who wrote.
     detail = client.get(f"/api/v1/unit/reports/{report_id}", headers=handler).json()
@@ -361,7 +361,7 @@ def test_transfer_notes_stay_internal(client, directory: Directory):
     ][0]["id"]
     client.post(
         f"/api/v1/unit/reports/{report_id}/transfer",
-        json={"to_unit_id": directory.dept_b1, "note": "内部备注：联系人王科长 13700001111"},
+        json={"to_unit_id": directory.dept_b1, "text": "内部备注：联系人王科长 13700001111"},
         headers=directory.auth("handler_a1"),
     )
 
@@ -369,11 +369,11 @@ def test_transfer_notes_stay_internal(client, directory: Directory):
 
     view = response.json()
     assert view["owner_unit_name"] == "乙市教育局"
-    assert view["timeline"][-1] == {
+    assert view["events"][-1] == {
         "kind": "transferred",
-        "at": view["timeline"][-1]["at"],
+        "at": view["events"][-1]["at"],
         "text": None,
-        "details": {"unit": "乙市教育局"},
+        "data": {"unit": "乙市教育局"},
     }
     assert "13700001111" not in response.text
 
@@ -393,7 +393,14 @@ def test_unknown_tracking_code_is_404(client, directory: Directory):
     response = client.get("/api/v1/reports/ABCDEFGHJKMNPQRS")
 
     assert response.status_code == 404
-    assert "tracking code" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "没有留言使用这个查询码，请与提交时的回执核对",
+        "code": "report_not_found",
+    }
+    english = client.get("/api/v1/reports/ABCDEFGHJKMNPQRS", headers={"Accept-Language": "en"})
+    assert english.json()["detail"] == (
+        "no report has this tracking code; check it against your receipt"
+    )
 
 
 # --- supplementing ----------------------------------------------------------------------
@@ -412,7 +419,10 @@ def test_supplement_without_a_question_is_409_and_changes_nothing(
     response = client.post(f"/api/v1/reports/{code}/supplement", json={"text": "补充截图链接"})
 
     assert response.status_code == 409
-    assert response.json()["detail"] == "this report is not waiting for information from you"
+    assert response.json() == {
+        "detail": "这条留言目前不需要您补充信息",
+        "code": "report_not_awaiting_citizen",
+    }
     assert count(engine, ReportEvent) == 1
     assert client.get(f"/api/v1/reports/{code}").json()["status"] == "assigned"
 
@@ -428,7 +438,7 @@ def test_supplement_answers_the_question_and_the_clocks_resume(client, directory
     report_id = _report_id(client, directory)
     asked = client.post(
         f"/api/v1/unit/reports/{report_id}/request-info",
-        json={"question": "请提供出错页面的完整网址。"},
+        json={"text": "请提供出错页面的完整网址。"},
         headers=directory.auth("handler_a1"),
     )
     assert asked.status_code == 200, asked.text
@@ -436,7 +446,7 @@ def test_supplement_answers_the_question_and_the_clocks_resume(client, directory
     waiting = client.get(f"/api/v1/reports/{code}").json()
     assert waiting["status"] == "awaiting_citizen"
     assert waiting["question"] == "请提供出错页面的完整网址。"
-    assert waiting["timeline"][-1]["text"] == "请提供出错页面的完整网址。"
+    assert waiting["events"][-1]["text"] == "请提供出错页面的完整网址。"
 
     # Asked on Monday, answered on Thursday: Tuesday to Thursday, 3 working days, were paused.
     clock.set(local(2026, 11, 26, 11, 0))
@@ -449,7 +459,7 @@ def test_supplement_answers_the_question_and_the_clocks_resume(client, directory
     view = response.json()
     assert view["status"] == "assigned"
     assert view["question"] is None
-    assert [e["kind"] for e in view["timeline"]] == ["submitted", "info_requested", "supplemented"]
+    assert [e["kind"] for e in view["events"]] == ["submitted", "info_requested", "supplemented"]
     assert instant(view["first_reply_due_at"]) == local(2026, 11, 30, 23, 59, 59, 999000)
     assert instant(view["resolution_due_at"]) == local(2026, 12, 17, 23, 59, 59, 999000)
     again = client.post(f"/api/v1/reports/{code}/supplement", json={"text": "再补充一点"})
@@ -460,7 +470,7 @@ def test_supplement_text_must_not_be_empty(client, directory: Directory):
     code = submit(client)["tracking_code"]
     client.post(
         f"/api/v1/unit/reports/{_report_id(client, directory)}/request-info",
-        json={"question": "请提供截图。"},
+        json={"text": "请提供截图。"},
         headers=directory.auth("handler_a1"),
     )
 
@@ -484,7 +494,7 @@ def test_an_address_past_the_submission_limit_gets_429_and_nothing_is_stored(
     assert first["tracking_code"] != second["tracking_code"]
     assert third.status_code == 429
     assert third.json() == {
-        "detail": "too many reports from your address; please try again in a minute",
-        "code": "too_many_requests",
+        "detail": "您的网络地址提交过于频繁，请一分钟后再试",
+        "code": "rate_limited",
     }
     assert count(engine, Report) == 2
