@@ -68,6 +68,6 @@ def sites(
         with session_scope() as session:
             result = import_sites(session=session, path=file, progress=show_progress)
     except AppError as exc:
-        typer.echo(f"import rejected, nothing was changed: {exc.message}", err=True)
+        typer.echo(f"import rejected, nothing was changed: {exc.message_en}", err=True)
         raise typer.Exit(1) from exc
     _print_summary(result)

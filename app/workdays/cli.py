@@ -91,7 +91,7 @@ def load(
                 settings=get_settings(),
             )
     except AppError as exc:
-        _fail(exc.message)
+        _fail(exc.message_en)
     typer.echo(
         f"calendar {result.year} loaded: {result.holidays} holiday days, "
         f"{result.makeup_workdays} make-up working days; "
