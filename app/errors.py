@@ -56,6 +56,11 @@ class Unprocessable(AppError):
     code = "unprocessable"
 
 
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+
+
 class TooManyRequests(AppError):
     status_code = 429
     code = "too_many_requests"
@@ -116,7 +121,9 @@ def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _render_routing(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Starlette's own answers (an unknown path or method) in the same body as ours.
-        error = ROUTING_ERRORS.get(exc.status_code) or AppError(str(exc.detail), code="http_error")
+        error = ROUTING_ERRORS.get(exc.status_code) or AppError(
+            "请求无法处理：" + str(exc.detail), en=str(exc.detail), code="http_error"
+        )
         return JSONResponse(
             error_body(error, request),
             status_code=exc.status_code,
@@ -130,7 +137,7 @@ ROUTING_ERRORS: dict[int, AppError] = {
         en="no such path: check it against the list of endpoints at /docs",
         code="path_not_found",
     ),
-    405: AppError(
+    405: MethodNotAllowed(
         "这个地址不支持该请求方法：请对照 /docs 检查方法（GET、POST、PUT、PATCH）",
         en="this path does not take that method: check it against /docs",
         code="method_not_allowed",

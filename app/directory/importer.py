@@ -50,6 +50,8 @@ Progress = Callable[[int], None]
 class ImportFailed(Unprocessable):
     """The file cannot be imported; the message names the offending line."""
 
+    code = "sites_file_invalid"
+
 
 @dataclass(frozen=True)
 class SiteRow:
