@@ -12,7 +12,7 @@ from app.clock import Clock
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_scope
 from app.directory.router import router as directory_router
-from app.errors import install_error_handler
+from app.errors import install_error_handler, install_validation_error_handler
 from app.migrate import current_revision, head_revision
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
@@ -97,6 +97,7 @@ def create_app(
         else None
     )
     install_error_handler(app)
+    install_validation_error_handler(app)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)

@@ -24,6 +24,7 @@ from app.directory.models import (
     UnitPublic,
     UnitUpdate,
 )
+from app.fields import Id, SingleLineText
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
@@ -53,7 +54,7 @@ def create_unit(
 
 @router.patch("/units/{unit_id}", response_model=UnitPublic)
 def update_unit(
-    unit_id: int,
+    unit_id: Id,
     unit_in: UnitUpdate,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
@@ -84,7 +85,7 @@ def create_site(
 
 @router.patch("/sites/{site_id}", response_model=SitePublic)
 def update_site(
-    site_id: int,
+    site_id: Id,
     site_in: SiteUpdate,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
@@ -94,10 +95,14 @@ def update_site(
     return service.to_public(session=session, site=site)
 
 
+# ApiToken.label's column length.
+TOKEN_LABEL_MAX = 200
+
+
 class TokenCreate(SQLModel):
-    unit_id: int
+    unit_id: Id
     role: Role
-    label: str = ""
+    label: SingleLineText(TOKEN_LABEL_MAX) = ""
 
 
 class TokenPublic(SQLModel):
@@ -117,7 +122,7 @@ class TokenIssued(TokenPublic):
 
 @router.get("/tokens", response_model=list[TokenPublic])
 def get_tokens(
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
 ) -> list[ApiToken]:
@@ -140,7 +145,7 @@ def create_token(
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenPublic)
 def revoke(
-    token_id: int,
+    token_id: Id,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),

@@ -6,7 +6,13 @@ from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
 from app.reports import service
-from app.reports.schemas import ReportCreate, ReportPublic, ReportReceipt, SupplementIn
+from app.reports.schemas import (
+    ReportCreate,
+    ReportPublic,
+    ReportReceipt,
+    SupplementIn,
+    TrackingCode,
+)
 from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
@@ -36,7 +42,7 @@ def submit_report(
 
 
 @router.get("/{tracking_code}", response_model=ReportPublic)
-def read_report(tracking_code: str, session: Session = RequestSession) -> ReportPublic:
+def read_report(tracking_code: TrackingCode, session: Session = RequestSession) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
     return service.public_view(session=session, report=report)
@@ -48,7 +54,7 @@ def read_report(tracking_code: str, session: Session = RequestSession) -> Report
     dependencies=[Depends(rate_limited)],
 )
 def supplement_report(
-    tracking_code: str,
+    tracking_code: TrackingCode,
     supplement_in: SupplementIn,
     session: Session = RequestSession,
     now=Depends(get_now),

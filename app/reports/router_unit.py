@@ -7,6 +7,7 @@ from app.auth import Principal, get_principal, require_admin
 from app.config import Settings
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
+from app.fields import Id
 from app.reports import service
 from app.reports.schemas import (
     DeclineIn,
@@ -53,7 +54,7 @@ def list_reports(
 
 @router.get("/{report_id}", response_model=ReportDetail)
 def read_report(
-    report_id: int,
+    report_id: Id,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
 ) -> ReportDetail:
@@ -64,7 +65,7 @@ def read_report(
 
 @router.post("/{report_id}/reply", response_model=ReportDetail)
 def reply(
-    report_id: int,
+    report_id: Id,
     reply_in: ReplyIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -87,7 +88,7 @@ def reply(
 
 @router.post("/{report_id}/resolve", response_model=ReportDetail)
 def resolve(
-    report_id: int,
+    report_id: Id,
     resolve_in: ResolveIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -110,7 +111,7 @@ def resolve(
 
 @router.post("/{report_id}/decline", response_model=ReportDetail)
 def decline(
-    report_id: int,
+    report_id: Id,
     decline_in: DeclineIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -133,7 +134,7 @@ def decline(
 
 @router.post("/{report_id}/transfer", response_model=ReportDetail)
 def transfer(
-    report_id: int,
+    report_id: Id,
     transfer_in: TransferIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -156,7 +157,7 @@ def transfer(
 
 @router.post("/{report_id}/request-info", response_model=ReportDetail)
 def request_info(
-    report_id: int,
+    report_id: Id,
     info_in: InfoRequestIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -171,7 +172,7 @@ def request_info(
 
 @router.post("/{report_id}/route", response_model=ReportDetail)
 def route(
-    report_id: int,
+    report_id: Id,
     route_in: RouteIn,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,

@@ -8,6 +8,7 @@ from app.auth import Principal, get_principal, require_admin
 from app.config import Settings
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
+from app.fields import Id
 from app.sla import notify
 from app.sla.models import Notification, NotificationKind
 from app.sla.notify import DeliveryState
@@ -52,7 +53,7 @@ def _delivery(notification: Notification) -> NotificationDelivery:
 @router.get("/api/v1/unit/notifications", response_model=NotificationPage)
 def list_notifications(
     unacknowledged: bool | None = Query(None, description="true: only those not acknowledged"),
-    after_id: int | None = Query(None, description="the next_after_id of the previous page"),
+    after_id: Id | None = Query(None, description="the next_after_id of the previous page"),
     limit: int = Query(100, ge=1, le=500),
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -73,7 +74,7 @@ def list_notifications(
 
 @router.post("/api/v1/unit/notifications/{notification_id}/ack", response_model=NotificationOut)
 def acknowledge_notification(
-    notification_id: int,
+    notification_id: Id,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
@@ -88,8 +89,8 @@ def acknowledge_notification(
 @router.get("/api/v1/admin/notifications", response_model=list[NotificationDelivery])
 def list_deliveries(
     state: DeliveryState | None = Query(None, description="failed: pushes that ran out of retries"),
-    unit_id: int | None = None,
-    after_id: int | None = None,
+    unit_id: Id | None = None,
+    after_id: Id | None = None,
     limit: int = Query(100, ge=1, le=500),
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
@@ -105,7 +106,7 @@ def list_deliveries(
     "/api/v1/admin/notifications/{notification_id}/retry", response_model=NotificationDelivery
 )
 def retry_delivery(
-    notification_id: int,
+    notification_id: Id,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),

@@ -1,6 +1,7 @@
-from datetime import date, datetime
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -8,9 +9,11 @@ from app.auth import Principal, require_supervisor
 from app.config import Settings
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now
+from app.fields import Id, IsoDate, IsoDateTime
 from app.stats import service
 from app.stats.exports import SlaFormat, render_sla_report
 from app.stats.notice import NoticeFormat, RenderedFile
+from app.stats.periods import PERIOD_MAX, PERIOD_PATTERN
 from app.stats.schemas import StatsOut
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -30,9 +33,11 @@ def _download(rendered: RenderedFile) -> Response:
 
 @router.get("/stats", response_model=StatsOut)
 def read_stats(
-    period: str = Query(description=PERIOD_DESCRIPTION),
-    as_of: datetime | None = Query(None, description=AS_OF_DESCRIPTION),
-    unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
+    period: str = Query(
+        description=PERIOD_DESCRIPTION, max_length=PERIOD_MAX, pattern=PERIOD_PATTERN
+    ),
+    as_of: IsoDateTime | None = Query(None, description=AS_OF_DESCRIPTION),
+    unit_id: Id | None = Query(None, description=UNIT_DESCRIPTION),
     principal: Principal = Depends(require_supervisor),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
@@ -52,10 +57,10 @@ def read_stats(
 
 @router.get("/notices/{period}")
 def read_notice(
-    period: str,
+    period: Annotated[str, Path(max_length=PERIOD_MAX, pattern=PERIOD_PATTERN)],
     format: NoticeFormat = Query(NoticeFormat.md, description="md, csv, xlsx or json"),
-    as_of: datetime | None = Query(None, description=AS_OF_DESCRIPTION),
-    unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
+    as_of: IsoDateTime | None = Query(None, description=AS_OF_DESCRIPTION),
+    unit_id: Id | None = Query(None, description=UNIT_DESCRIPTION),
     principal: Principal = Depends(require_supervisor),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
@@ -77,9 +82,9 @@ def read_notice(
 
 @router.get("/sla-reports/{report_date}")
 def read_sla_report(
-    report_date: date,
+    report_date: IsoDate,
     format: SlaFormat = Query(SlaFormat.json, description="json, csv or xlsx"),
-    unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
+    unit_id: Id | None = Query(None, description=UNIT_DESCRIPTION),
     principal: Principal = Depends(require_supervisor),
     session: Session = RequestSession,
     settings: Settings = Depends(get_app_settings),
