@@ -16,6 +16,7 @@ from app.errors import install_error_handler, install_validation_error_handler
 from app.migrate import current_revision, head_revision
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
+from app.request_body import RequestBodyGuard
 from app.sla.router import router as notifications_router
 from app.stats.router import router as stats_router
 from app.workdays.router import router as calendar_router
@@ -98,6 +99,7 @@ def create_app(
     )
     install_error_handler(app)
     install_validation_error_handler(app)
+    app.add_middleware(RequestBodyGuard, max_json_body_bytes=settings.max_json_body_bytes)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)
