@@ -275,14 +275,27 @@ def _declare_validation_error_body(schema: dict[str, Any]) -> None:
     body_schema = ValidationErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     body_schema.pop("$defs", None)
     components["ValidationErrorBody"] = body_schema
+    components.setdefault("ErrorBody", ErrorBody.model_json_schema())
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             response = operation.get("responses", {}).get("422")
             if response is None:
                 continue
-            response["description"] = "The request does not validate: the first bad field, named"
+            response["description"] = (
+                "The request does not validate (the first bad field is named), or the rules "
+                "refuse it"
+            )
+            # A 422 is either a payload that does not validate, or one that validates but that
+            # the rules refuse (an Unprocessable, in the plain error body).
             response["content"] = {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrorBody"}}
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/ValidationErrorBody"},
+                            {"$ref": "#/components/schemas/ErrorBody"},
+                        ]
+                    }
+                }
             }
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
