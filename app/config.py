@@ -51,6 +51,9 @@ class Settings(BaseSettings):
 
     calendar_warning_days: int = 60
 
+    # Larger JSON (and other non-multipart) request bodies are refused with 413 unread.
+    max_json_body_bytes: int = Field(65536, ge=1)
+
     # Public submissions per client address; "" disables the limit.
     public_rate_limit: str = "20/minute"
     rate_limit_storage: str = "memory://"

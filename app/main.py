@@ -14,10 +14,11 @@ from app.config import Settings, get_settings
 from app.contract import use_business_zone
 from app.db import create_db_engine, session_scope
 from app.directory.router import router as directory_router
-from app.errors import install_error_handler
+from app.errors import install_error_handler, install_validation_error_handler
 from app.migrate import current_revision, head_revision
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
+from app.request_body import RequestBodyGuard
 from app.sla.router import router as notifications_router
 from app.stats.router import router as stats_router
 from app.workdays.router import router as calendar_router
@@ -139,6 +140,8 @@ def create_app(
         else None
     )
     install_error_handler(app)
+    install_validation_error_handler(app)
+    app.add_middleware(RequestBodyGuard, max_json_body_bytes=settings.max_json_body_bytes)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)

@@ -1,33 +1,79 @@
+import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
+from annotated_types import MaxLen
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.contract import LocalDateTime, describe_enum
 from app.db import UtcDateTime, utcnow
+from app.fields import Id, JsonSchemaExtra, SingleLineText
 
 # Shared by the API models and the CSV importer, which checks names before any model sees them.
 UNIT_NAME_MIN, UNIT_NAME_MAX = 2, 200
 SITE_NAME_MIN, SITE_NAME_MAX = 1, 200
+CONTACT_EMAIL_MAX, CONTACT_PHONE_MAX, WEBHOOK_URL_MAX = 200, 40, 500
+WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX = 16, 200
+SITE_CODE_MAX, HOST_MAX = 20, 253
+# A site with more host names than this is a mistake in the request, not a site.
+HOSTS_PER_SITE_MAX = 100
+
+# The real shapes of 网站标识码 (see DESIGN.md): region+sequence, State Council departments,
+# the Xinjiang Production and Construction Corps, and the provincial department series.
+# ASCII digits only: Python's \d would also take other scripts' digits.
+SITE_CODE_REGEX = r"^([0-9]{10}|bm[0-9]{8}|BT[0-9]{8}|[0-9]{2}BM[0-9]{6})$"
+SITE_CODE_PATTERN = re.compile(SITE_CODE_REGEX)
+SITE_CODE_HINT = (
+    "a site code (网站标识码) looks like 6108000003 (10 digits), bm07000001, BT00000001 or "
+    "12BM010001; it is printed at the bottom of the site's pages"
+)
+
+
+def _site_code(value: str) -> str:
+    if SITE_CODE_PATTERN.fullmatch(value) is None:
+        raise PydanticCustomError("site_code", "is not a site code: " + SITE_CODE_HINT)
+    return value
+
+
+SiteCode = Annotated[
+    str,
+    MaxLen(SITE_CODE_MAX),
+    AfterValidator(_site_code),
+    JsonSchemaExtra((("pattern", SITE_CODE_REGEX),)),
+]
+UnitName = SingleLineText(UNIT_NAME_MAX, min_length=UNIT_NAME_MIN)
+SiteName = SingleLineText(SITE_NAME_MAX, min_length=SITE_NAME_MIN)
+ContactEmail = SingleLineText(CONTACT_EMAIL_MAX)
+ContactPhone = SingleLineText(CONTACT_PHONE_MAX)
+WebhookUrl = SingleLineText(WEBHOOK_URL_MAX)
+WebhookSecret = SingleLineText(WEBHOOK_SECRET_MAX, min_length=WEBHOOK_SECRET_MIN)
+HostName = SingleLineText(HOST_MAX, min_length=1)
 
 
 class UnitBase(SQLModel):
-    name: str = Field(
+    name: UnitName = Field(
         min_length=UNIT_NAME_MIN, max_length=UNIT_NAME_MAX, description="单位名称, unique"
     )
-    parent_id: int | None = Field(
+    parent_id: Id | None = Field(
         default=None, foreign_key="unit.id", description="the unit that supervises this one"
     )
-    contact_email: str | None = Field(
-        default=None, max_length=200, description="the unit's contact e-mail for operators"
-    )
-    contact_phone: str | None = Field(
-        default=None, max_length=40, description="the unit's contact phone for operators"
-    )
-    webhook_url: str | None = Field(
+    contact_email: ContactEmail | None = Field(
         default=None,
-        max_length=500,
+        max_length=CONTACT_EMAIL_MAX,
+        description="the unit's contact e-mail for operators",
+    )
+    contact_phone: ContactPhone | None = Field(
+        default=None,
+        max_length=CONTACT_PHONE_MAX,
+        description="the unit's contact phone for operators",
+    )
+    webhook_url: WebhookUrl | None = Field(
+        default=None,
+        max_length=WEBHOOK_URL_MAX,
         description="where notifications are pushed (with webhook_secret); null: pull only",
     )
 
@@ -36,7 +82,7 @@ class Unit(UnitBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=UNIT_NAME_MAX, unique=True)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
-    webhook_secret: str | None = Field(default=None, max_length=200)
+    webhook_secret: str | None = Field(default=None, max_length=WEBHOOK_SECRET_MAX)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
@@ -46,16 +92,19 @@ class Unit(UnitBase, table=True):
 
 
 class UnitCreate(UnitBase):
-    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    webhook_secret: WebhookSecret | None = None
 
 
 class UnitUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=UNIT_NAME_MIN, max_length=UNIT_NAME_MAX)
-    parent_id: int | None = None
-    contact_email: str | None = None
-    contact_phone: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    """Only the fields sent change; null clears a field that may be empty (not the name)."""
+
+    # Not Optional: a unit always has a name, so `"name": null` is refused (422).
+    name: UnitName = None
+    parent_id: Id | None = None
+    contact_email: ContactEmail | None = None
+    contact_phone: ContactPhone | None = None
+    webhook_url: WebhookUrl | None = None
+    webhook_secret: WebhookSecret | None = None
 
 
 class UnitPublic(UnitBase):
@@ -72,13 +121,14 @@ describe_enum(SiteStatus, {SiteStatus.active: "运行中", SiteStatus.closed: "�
 
 
 class SiteBase(SQLModel):
-    site_code: str = Field(
-        max_length=20, description="网站标识码, e.g. 6108000003, bm07000001 or 12BM010001"
+    site_code: SiteCode = Field(
+        max_length=SITE_CODE_MAX,
+        description="网站标识码, e.g. 6108000003, bm07000001 or 12BM010001",
     )
-    name: str = Field(
+    name: SiteName = Field(
         min_length=SITE_NAME_MIN, max_length=SITE_NAME_MAX, description="the site's name"
     )
-    owner_unit_id: int = Field(
+    owner_unit_id: Id = Field(
         foreign_key="unit.id", description="the unit that runs it and answers its reports"
     )
     status: SiteStatus = Field(
@@ -88,7 +138,7 @@ class SiteBase(SQLModel):
 
 class Site(SiteBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    site_code: str = Field(max_length=20, unique=True)
+    site_code: str = Field(max_length=SITE_CODE_MAX, unique=True)
     owner_unit_id: int = Field(foreign_key="unit.id", index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
@@ -103,19 +153,19 @@ class SiteHost(SQLModel, table=True):
 
     __tablename__ = "site_host"
 
-    host: str = Field(primary_key=True, max_length=253)
+    host: str = Field(primary_key=True, max_length=HOST_MAX)
     site_id: int = Field(foreign_key="site.id", index=True, ondelete="CASCADE")
 
 
 class SiteCreate(SiteBase):
-    hosts: list[str] = Field(default_factory=list)
+    hosts: list[HostName] = Field(default_factory=list, max_length=HOSTS_PER_SITE_MAX)
 
 
 class SiteUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=SITE_NAME_MIN, max_length=SITE_NAME_MAX)
-    owner_unit_id: int | None = None
+    name: SiteName | None = None
+    owner_unit_id: Id | None = None
     status: SiteStatus | None = None
-    hosts: list[str] | None = None
+    hosts: list[HostName] | None = Field(default=None, max_length=HOSTS_PER_SITE_MAX)
 
 
 class SitePublic(SiteBase):

@@ -34,6 +34,7 @@ from app.directory.models import (
     UnitPublic,
     UnitUpdate,
 )
+from app.fields import Id, SingleLineText
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
@@ -159,10 +160,14 @@ def update_site(
     return service.to_public(session=session, site=site)
 
 
+# ApiToken.label's column length.
+TOKEN_LABEL_MAX = 200
+
+
 class TokenCreate(SQLModel):
-    unit_id: int
+    unit_id: Id
     role: Role
-    label: str = ""
+    label: SingleLineText(TOKEN_LABEL_MAX) = ""
 
 
 class TokenPublic(SQLModel):

@@ -7,6 +7,8 @@ from sqlmodel import Session, col, select
 
 from app.db import utcnow
 from app.directory.models import (
+    SITE_CODE_HINT,
+    SITE_CODE_PATTERN,
     Site,
     SiteCreate,
     SiteHost,
@@ -19,13 +21,6 @@ from app.directory.models import (
 )
 from app.errors import Conflict, NotFound, Unprocessable
 
-# The real shapes of 网站标识码 (see DESIGN.md): region+sequence, State Council departments,
-# the Xinjiang Production and Construction Corps, and the provincial department series.
-SITE_CODE_PATTERN = re.compile(r"^(\d{10}|bm\d{8}|BT\d{8}|\d{2}BM\d{6})$")
-SITE_CODE_HINT = (
-    "a site code (网站标识码) looks like 6108000003 (10 digits), bm07000001, BT00000001 or "
-    "12BM010001; it is printed at the bottom of the site's pages"
-)
 HOST_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 

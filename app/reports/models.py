@@ -109,6 +109,14 @@ UNSETTLED_COLUMNS = (
 )
 
 
+# Column lengths the request schemas declare as their maximum (app/reports/schemas.py).
+PAGE_URL_MAX = 2000
+CITIZEN_NAME_MAX, CITIZEN_PHONE_MAX, CITIZEN_EMAIL_MAX = 50, 30, 200
+# A tracking code as app.reports.service makes it (read case-insensitively): 16 characters of
+# an alphabet without 0/O and 1/I/L.
+TRACKING_CODE_REGEX = "^[2-9A-HJKMNP-Za-hjkmnp-z]{16}$"
+
+
 class Report(SQLModel, table=True):
     __table_args__ = (
         Index("ix_report_owner_status_received", "owner_unit_id", "status", "received_at"),
@@ -129,13 +137,13 @@ class Report(SQLModel, table=True):
     site_code: str | None = Field(default=None, max_length=20, description="as the citizen gave it")
     owner_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     category: int
-    page_url: str = Field(max_length=2000)
+    page_url: str = Field(max_length=PAGE_URL_MAX)
     description: str = Field(sa_column=Column(Text, nullable=False))
 
     # Contact details: seen only by the owner unit and its supervisors.
-    citizen_name: str | None = Field(default=None, max_length=50)
-    citizen_phone: str | None = Field(default=None, max_length=30)
-    citizen_email: str | None = Field(default=None, max_length=200)
+    citizen_name: str | None = Field(default=None, max_length=CITIZEN_NAME_MAX)
+    citizen_phone: str | None = Field(default=None, max_length=CITIZEN_PHONE_MAX)
+    citizen_email: str | None = Field(default=None, max_length=CITIZEN_EMAIL_MAX)
 
     status: ReportStatus = Field(max_length=20)
     verdict: Verdict | None = Field(default=None, max_length=20)

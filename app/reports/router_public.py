@@ -9,16 +9,21 @@ from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
 from app.reports import service
-from app.reports.schemas import ReportCreate, ReportPublic, ReportReceipt, SupplementIn
+from app.reports.schemas import (
+    ReportCreate,
+    ReportPublic,
+    ReportReceipt,
+    SupplementIn,
+    TrackingCode,
+)
 from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
 
-TrackingCode = Annotated[
-    str,
+TrackingCodePath = Annotated[
+    TrackingCode,
     Path(
-        max_length=64,
-        description="查询码, the 16 letters and digits on the receipt (case does not matter)",
+        description="查询码, the 16 letters and digits on the receipt",
         examples=["K7M4Q9T2XW8R3HPA"],
     ),
 ]
@@ -62,7 +67,7 @@ def submit_report(
     summary="凭查询码查看留言 (read a report by tracking code)",
     responses=error_responses(404, 422),
 )
-def read_report(tracking_code: TrackingCode, session: Session = RequestSession) -> ReportPublic:
+def read_report(tracking_code: TrackingCodePath, session: Session = RequestSession) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
     return service.public_view(session=session, report=report)
@@ -76,7 +81,7 @@ def read_report(tracking_code: TrackingCode, session: Session = RequestSession) 
     responses=error_responses(404, 409, 413, 422, 429),
 )
 def supplement_report(
-    tracking_code: TrackingCode,
+    tracking_code: TrackingCodePath,
     supplement_in: SupplementIn,
     session: Session = RequestSession,
     now=Depends(get_now),

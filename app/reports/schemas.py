@@ -1,15 +1,31 @@
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import EmailStr, Field, computed_field, field_validator
+from annotated_types import MaxLen
+from pydantic import EmailStr, Field, StringConstraints, computed_field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
 from app.contract import LocalDateTime, business_zone
-from app.directory.service import check_site_code
+from app.directory.models import SITE_CODE_HINT, SITE_CODE_MAX, SITE_CODE_REGEX
+from app.directory.service import is_valid_site_code
+from app.fields import (
+    Id,
+    IsoDate,
+    JsonSchemaExtra,
+    MultiLineText,
+    Offset,
+    SingleLineText,
+)
 from app.reports.models import (
     CATEGORY_LABELS,
+    CITIZEN_EMAIL_MAX,
+    CITIZEN_NAME_MAX,
+    CITIZEN_PHONE_MAX,
+    PAGE_URL_MAX,
+    TRACKING_CODE_REGEX,
     Category,
     DeclineReason,
     EventKind,
@@ -25,15 +41,47 @@ FIRST_REPLY_DUE_DESCRIPTION = "end of the last working day for the first reply (
 RESOLUTION_DUE_DESCRIPTION = "end of the last working day for the resolution (办结)"
 PROVISIONAL_DESCRIPTION = "the due dates lie past the official calendar and follow the weekend rule"
 
-MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+MOBILE = re.compile(r"^(?:\+?86)?1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?$")
+
+# The forms a client should send (the service also takes spaces, brackets and dashes inside).
+PHONE_PATTERN = "^ *((\\+?86)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)? *$"
+DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 2000
+SUPPLEMENT_MAX = QUESTION_MAX = NOTE_MAX = 2000
+ANSWER_MAX = 5000
+# A site code as a citizen types it: blank means "I don't know it".
+GivenSiteCode = Annotated[
+    SingleLineText(SITE_CODE_MAX),
+    JsonSchemaExtra((("pattern", "^ *(" + SITE_CODE_REGEX.strip("^$") + ")? *$"),)),
+]
+# The schema's pattern tells clients (and generated tests) the shape _check_page_url wants.
+PageUrl = Annotated[
+    SingleLineText(PAGE_URL_MAX, min_length=1),
+    JsonSchemaExtra(
+        (
+            (
+                "pattern",
+                "^[Hh][Tt][Tt][Pp][Ss]?://[^\\u0000-\\u0020/?#@:\\[\\]\\u007f-\\u009f]+"
+                "(:[0-9]{1,5})?([/?#][^\\u0000-\\u001f\\u007f-\\u009f]*)?$",
+            ),
+        )
+    ),
+]
+Answer = MultiLineText(ANSWER_MAX, min_length=2)
+TrackingCode = Annotated[
+    str, StringConstraints(pattern=TRACKING_CODE_REGEX, min_length=16, max_length=16)
+]
 
 
 def _check_page_url(value: str) -> str:
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the page address must start with http:// or https:// and name a site")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # an unclosed [ in the host, say
+        hostname = None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise PydanticCustomError("page_url", "must start with http:// or https:// and name a site")
     return value
 
 
@@ -45,19 +93,42 @@ def _normalise_phone(value: str | None) -> str | None:
         return compact.replace("-", "").removeprefix("+").removeprefix("86")[-11:]
     if LANDLINE.fullmatch(compact):
         return compact
-    raise ValueError("give an 11-digit mobile number (13812345678) or a landline (010-12345678)")
+    raise PydanticCustomError(
+        "phone", "must be an 11-digit mobile number (13812345678) or a landline (010-12345678)"
+    )
+
+
+def _email_fits_column(value: str | None) -> str | None:
+    # EmailStr takes addresses of up to 254 characters; the column holds 200.
+    if value is not None and len(value) > CITIZEN_EMAIL_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": CITIZEN_EMAIL_MAX},
+        )
+    return value
 
 
 class ReportCreate(SQLModel):
-    site_code: str | None = Field(default=None, description="网站标识码, from the site's footer")
-    page_url: str = Field(max_length=2000, description="the page with the error")
+    site_code: GivenSiteCode | None = Field(
+        default=None, description="网站标识码, from the site's footer"
+    )
+    page_url: PageUrl = Field(description="the page with the error")
     category: Category = Field(
         description=" · ".join(f"{code.value} {label}" for code, label in CATEGORY_LABELS.items())
     )
-    description: str = Field(description="what is wrong, 5 to 2000 characters")
-    name: str | None = Field(default=None, max_length=50)
-    phone: str | None = None
-    email: EmailStr | None = None
+    description: MultiLineText(DESCRIPTION_MAX, min_length=DESCRIPTION_MIN) = Field(
+        description="what is wrong, 5 to 2000 characters"
+    )
+    name: SingleLineText(CITIZEN_NAME_MAX) | None = None
+    phone: (
+        Annotated[
+            SingleLineText(CITIZEN_PHONE_MAX),
+            JsonSchemaExtra((("pattern", PHONE_PATTERN),)),
+        ]
+        | None
+    ) = None
+    email: Annotated[EmailStr, MaxLen(CITIZEN_EMAIL_MAX)] | None = None
 
     @field_validator("site_code")
     @classmethod
@@ -65,7 +136,8 @@ class ReportCreate(SQLModel):
         if value is None or not value.strip():
             return None
         value = value.strip()
-        check_site_code(value)
+        if not is_valid_site_code(value):
+            raise PydanticCustomError("site_code", "is not a site code: " + SITE_CODE_HINT)
         return value
 
     @field_validator("page_url")
@@ -73,13 +145,25 @@ class ReportCreate(SQLModel):
     def _page_url(cls, value: str) -> str:
         return _check_page_url(value)
 
-    @field_validator("description")
+    # Before the length limits, which count what is left once the spaces around are gone.
+    @field_validator("description", mode="before")
     @classmethod
-    def _description(cls, value: str) -> str:
+    def _description(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         value = value.strip()
-        if not 5 <= len(value) <= 2000:
-            raise ValueError(f"describe the error in 5 to 2000 characters (you wrote {len(value)})")
+        if len(value) < DESCRIPTION_MIN:
+            raise PydanticCustomError(
+                "description_length",
+                "describe the error in {min} to {max} characters (you wrote {length})",
+                {"min": DESCRIPTION_MIN, "max": DESCRIPTION_MAX, "length": len(value)},
+            )
         return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return _email_fits_column(value)
 
     @field_validator("name")
     @classmethod
@@ -171,7 +255,7 @@ class ReportPublic(LocalDates):
 
 
 class SupplementIn(SQLModel):
-    text: str = Field(min_length=2, max_length=2000)
+    text: MultiLineText(SUPPLEMENT_MAX, min_length=2)
 
 
 class ReportSummary(LocalDates):
@@ -239,41 +323,41 @@ class ReportDetail(ReportSummary):
 
 
 class ReplyIn(SQLModel):
-    text: str = Field(min_length=2, max_length=5000)
+    text: Answer
 
 
 class ResolveIn(SQLModel):
     verdict: Verdict
-    text: str = Field(min_length=2, max_length=5000)
+    text: Answer
 
 
 class DeclineIn(SQLModel):
     reason: DeclineReason
-    text: str = Field(min_length=2, max_length=5000)
+    text: Answer
 
 
 class TransferIn(SQLModel):
-    to_unit_id: int
-    text: str = Field(default="", max_length=2000)
+    to_unit_id: Id
+    text: MultiLineText(NOTE_MAX) = ""
 
 
 class InfoRequestIn(SQLModel):
-    text: str = Field(min_length=2, max_length=2000)
+    text: MultiLineText(QUESTION_MAX, min_length=2)
 
 
 class RouteIn(SQLModel):
-    unit_id: int | None = None
-    site_id: int | None = None
+    unit_id: Id | None = None
+    site_id: Id | None = None
 
 
 class InboxFilters(SQLModel):
     status: ReportStatus | None = None
     category: Category | None = None
-    site_code: str | None = None
-    received_from: date | None = None
-    received_to: date | None = None
+    site_code: GivenSiteCode | None = None
+    received_from: IsoDate | None = None
+    received_to: IsoDate | None = None
     overdue: bool | None = None
     due_within_workdays: int | None = Field(default=None, ge=0, le=60)
-    unit_id: int | None = None
+    unit_id: Id | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -16,11 +16,13 @@ from app.contract import (
 )
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now
+from app.fields import IsoDate, IsoDateTime
 from app.stats import service
 from app.stats.exports import MEDIA_TYPES as SLA_MEDIA_TYPES
 from app.stats.exports import SlaFormat, render_sla_report
 from app.stats.notice import MEDIA_TYPES as NOTICE_MEDIA_TYPES
 from app.stats.notice import NoticeFormat, RenderedFile
+from app.stats.periods import PERIOD_MAX, PERIOD_PATTERN
 from app.stats.schemas import StatsPage
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -41,9 +43,15 @@ FORMAT_LABELS = {
 }
 
 Period = Annotated[
-    str, Path(max_length=40, description=PERIOD_DESCRIPTION, examples=["2026-Q3", "2026-09"])
+    str,
+    Path(
+        max_length=PERIOD_MAX,
+        pattern=PERIOD_PATTERN,
+        description=PERIOD_DESCRIPTION,
+        examples=["2026-Q3", "2026-09"],
+    ),
 ]
-AsOf = Annotated[datetime | None, Query(description=AS_OF_DESCRIPTION)]
+AsOf = Annotated[IsoDateTime | None, Query(description=AS_OF_DESCRIPTION)]
 UnitScope = Annotated[int | None, Query(ge=1, le=MAX_ID, description=UNIT_DESCRIPTION)]
 READ_ERRORS = error_responses(401, 403, 404, 422)
 
@@ -80,7 +88,12 @@ def _download(rendered: RenderedFile) -> Response:
     responses=READ_ERRORS,
 )
 def read_stats(
-    period: str = Query(max_length=40, description=PERIOD_DESCRIPTION, examples=["2026-Q3"]),
+    period: str = Query(
+        description=PERIOD_DESCRIPTION,
+        max_length=PERIOD_MAX,
+        pattern=PERIOD_PATTERN,
+        examples=["2026-Q3"],
+    ),
     as_of: AsOf = None,
     unit_id: UnitScope = None,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -147,7 +160,9 @@ def read_notice(
     ),
 )
 def read_sla_report(
-    report_date: Annotated[date, Path(description="the day reported on, local, e.g. 2026-11-22")],
+    report_date: Annotated[
+        IsoDate, Path(description="the day reported on, local, e.g. 2026-11-22")
+    ],
     format: SlaFormat = Query(SlaFormat.json, description=_formats(SlaFormat)),
     unit_id: UnitScope = None,
     principal: Principal = Depends(require_supervisor),

@@ -9,6 +9,7 @@ from app.config import Settings
 from app.contract import error_responses
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now
+from app.fields import YEAR_MAX, YEAR_MIN
 from app.workdays import service
 from app.workdays.schemas import (
     CalendarLoadResult,
@@ -19,7 +20,7 @@ from app.workdays.schemas import (
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 
-Year = Annotated[int, Path(ge=1, le=9999, description="a calendar year, e.g. 2027")]
+Year = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX, description="a calendar year, e.g. 2027")]
 
 
 # Declared before /{year}, which would otherwise take "coverage" for a year.

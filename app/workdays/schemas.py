@@ -12,6 +12,7 @@ from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from app.contract import LocalDateTime
+from app.fields import IsoDate, SingleLineText
 
 CSV_COLUMNS = ("date", "kind", "name")
 
@@ -38,15 +39,22 @@ NOTICE_EXAMPLE = {
 }
 
 
+# CalendarDay.name's and CalendarYear.source's column lengths.
+DAY_NAME_MAX, SOURCE_MAX = 100, 300
+# More than any year's notice lists (about 30 days off and 6 make-up days).
+DAYS_PER_NOTICE_MAX = 366
+DayName = SingleLineText(DAY_NAME_MAX, min_length=1)
+
+
 class HolidayPeriod(SQLModel):
-    name: str = Field(min_length=1, max_length=100, description="the holiday, e.g. 春节")
-    start: dt.date = Field(description="first day off")
-    end: dt.date = Field(description="last day off, inclusive (equal to start for one day)")
+    name: DayName = Field(description="the holiday, e.g. 春节")
+    start: IsoDate = Field(description="first day off")
+    end: IsoDate = Field(description="last day off, inclusive (equal to start for one day)")
 
 
 class MakeupWorkday(SQLModel):
-    name: str = Field(min_length=1, max_length=100, description="the holiday it makes up for")
-    date: dt.date = Field(description="a Saturday or Sunday that is a working day (调休上班)")
+    name: DayName = Field(description="the holiday it makes up for")
+    date: IsoDate = Field(description="a Saturday or Sunday that is a working day (调休上班)")
 
 
 class CalendarNotice(SQLModel):
@@ -55,14 +63,14 @@ class CalendarNotice(SQLModel):
     # A misspelt key must not silently load a year without its make-up days.
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [NOTICE_EXAMPLE]})
 
-    source: str = Field(
-        min_length=1,
-        max_length=300,
+    source: SingleLineText(SOURCE_MAX, min_length=1) = Field(
         description="the notice, e.g. 国务院办公厅关于…的通知 国办发明电〔…〕",
     )
-    holidays: list[HolidayPeriod] = Field(description="the holidays (放假) of the year")
+    holidays: list[HolidayPeriod] = Field(
+        max_length=DAYS_PER_NOTICE_MAX, description="the holidays (放假) of the year"
+    )
     makeup_workdays: list[MakeupWorkday] = Field(
-        description="weekend days worked to make up (调休上班)"
+        max_length=DAYS_PER_NOTICE_MAX, description="weekend days worked to make up (调休上班)"
     )
 
     def years(self) -> set[int]:

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -222,8 +223,8 @@ def test_site_hosts_are_normalised_and_checked(session: Session, directory: Dire
 
 
 def test_site_codes_are_checked_and_unique(session: Session, directory: Directory):
-    with pytest.raises(Unprocessable, match="'990200001' 不是网站标识码"):
-        service.create_site(session=session, site_in=new_site(directory, "990200001"))
+    with pytest.raises(ValidationError, match="is not a site code"):
+        new_site(directory, "990200001")
     with pytest.raises(Conflict, match=f"网站标识码 {directory.site_a1} 已登记"):
         service.create_site(session=session, site_in=new_site(directory, directory.site_a1))
 

@@ -200,7 +200,7 @@ PHONE_MESSAGE = "11-digit mobile number"
         ("page_url", "http://", URL_MESSAGE),
         ("description", "错字", "5 to 2000 characters (you wrote 2)"),
         ("description", "  错别字啊  ", "5 to 2000 characters (you wrote 4)"),
-        ("description", "错" * 2001, "5 to 2000 characters (you wrote 2001)"),
+        ("description", "错" * 2001, "at most 2000 characters"),
         ("phone", "12345", PHONE_MESSAGE),
         ("phone", "1391234567", PHONE_MESSAGE),
         ("phone", "23912345678", PHONE_MESSAGE),
@@ -208,17 +208,19 @@ PHONE_MESSAGE = "11-digit mobile number"
         ("phone", "12-3456789", PHONE_MESSAGE),
         ("email", "ouyang.example.com", "not a valid email address"),
         ("email", "ouyang@", "not a valid email address"),
-        ("category", 7, "Input should be"),
+        ("category", 7, "must be one of 0, 1, 2, 3, 4, 5, 6 or 10"),
         ("name", "名" * 51, "at most 50 characters"),
     ],
 )
 def test_bad_field_is_422_with_a_message_and_nothing_stored(
     client, directory: Directory, engine, field, value, message
 ):
-    response = client.post("/api/v1/reports", json=payload(**{field: value}))
+    response = client.post(
+        "/api/v1/reports", json=payload(**{field: value}), headers={"Accept-Language": "en"}
+    )
 
     assert response.status_code == 422
-    errors = response.json()["detail"]
+    errors = response.json()["errors"]
     assert [error["loc"] for error in errors] == [["body", field]]
     assert message in errors[0]["msg"]
     assert count(engine, Report) == 0
@@ -228,7 +230,7 @@ def test_bad_field_is_422_with_a_message_and_nothing_stored(
 def test_site_code_message_shows_the_real_shapes(client, directory: Directory):
     response = client.post("/api/v1/reports", json=payload(site_code="abc"))
 
-    message = response.json()["detail"][0]["msg"]
+    message = response.json()["errors"][0]["msg"]
     for example in ("6108000003", "bm07000001", "BT00000001", "12BM010001"):
         assert example in message
 
@@ -241,7 +243,7 @@ def test_required_field_missing_is_422(client, directory: Directory, engine, mis
     response = client.post("/api/v1/reports", json=body)
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", missing]
+    assert response.json()["errors"][0]["loc"] == ["body", missing]
     assert count(engine, Report) == 0
 
 
@@ -477,7 +479,7 @@ def test_supplement_text_must_not_be_empty(client, directory: Directory):
     response = client.post(f"/api/v1/reports/{code}/supplement", json={"text": "a"})
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "text"]
+    assert response.json()["errors"][0]["loc"] == ["body", "text"]
 
 
 # --- flooding --------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def test_unknown_decline_reason_is_422(client, directory: Directory, engine, rep
     )
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert response.json()["errors"][0]["loc"] == ["body", "reason"]
     assert len(events_of(engine, report.id)) == 1
 
 

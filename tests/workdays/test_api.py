@@ -232,7 +232,7 @@ def test_a_misspelt_key_is_refused(client, admin_token):
     body["makeup_days"] = body.pop("makeup_workdays")
     response = client.put("/api/v1/calendar/2027", json=body, headers=bearer(admin_token))
     assert response.status_code == 422
-    assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
+    assert {tuple(e["loc"]) for e in response.json()["errors"]} == {
         ("body", "makeup_workdays"),
         ("body", "makeup_days"),
     }
