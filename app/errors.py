@@ -88,7 +88,7 @@ class FieldError(BaseModel):
 class ValidationErrorBody(ErrorBody):
     """The body of a 422 for a request that does not validate."""
 
-    errors: list[FieldError]
+    errors: list[FieldError] = Field(description="each field that does not validate")
 
 
 def prefers_english(request: Request) -> bool:

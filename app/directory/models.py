@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from annotated_types import MaxLen
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
@@ -92,19 +92,40 @@ class Unit(UnitBase, table=True):
 
 
 class UnitCreate(UnitBase):
-    webhook_secret: WebhookSecret | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "东川市财政局",
+                    "parent_id": 2,
+                    "contact_email": "czj@dongchuan.gov.cn",
+                    "contact_phone": "0871-62345678",
+                    "webhook_url": "https://oa.dongchuan.gov.cn/zhaocuo/hook",
+                    "webhook_secret": "k3J9sQ2mX8vR5tW1",
+                }
+            ]
+        }
+    )
+
+    webhook_secret: WebhookSecret | None = Field(
+        default=None, description="signs each webhook body (HMAC-SHA256), 16 characters or more"
+    )
 
 
 class UnitUpdate(SQLModel):
     """Only the fields sent change; null clears a field that may be empty (not the name)."""
 
     # Not Optional: a unit always has a name, so `"name": null` is refused (422).
-    name: UnitName = None
-    parent_id: Id | None = None
-    contact_email: ContactEmail | None = None
-    contact_phone: ContactPhone | None = None
-    webhook_url: WebhookUrl | None = None
-    webhook_secret: WebhookSecret | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "东川市财政局", "contact_phone": "0871-62345679"}]}
+    )
+
+    name: UnitName = Field(default=None, description="the new name (unique; not null)")
+    parent_id: Id | None = Field(default=None, description="the new supervising unit")
+    contact_email: ContactEmail | None = Field(default=None, description="contact e-mail")
+    contact_phone: ContactPhone | None = Field(default=None, description="contact phone")
+    webhook_url: WebhookUrl | None = Field(default=None, description="where to push notifications")
+    webhook_secret: WebhookSecret | None = Field(default=None, description="a new webhook secret")
 
 
 class UnitPublic(UnitBase):
@@ -158,14 +179,39 @@ class SiteHost(SQLModel, table=True):
 
 
 class SiteCreate(SiteBase):
-    hosts: list[HostName] = Field(default_factory=list, max_length=HOSTS_PER_SITE_MAX)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_code": "6108000003",
+                    "name": "东川市教育局网站",
+                    "owner_unit_id": 3,
+                    "hosts": ["jyj.dongchuan.gov.cn"],
+                }
+            ]
+        }
+    )
+
+    hosts: list[HostName] = Field(
+        default_factory=list,
+        max_length=HOSTS_PER_SITE_MAX,
+        description="host names that route reports without a site code",
+    )
 
 
 class SiteUpdate(SQLModel):
-    name: SiteName | None = None
-    owner_unit_id: Id | None = None
-    status: SiteStatus | None = None
-    hosts: list[HostName] | None = Field(default=None, max_length=HOSTS_PER_SITE_MAX)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"owner_unit_id": 4, "status": "closed"}]}
+    )
+
+    name: SiteName | None = Field(default=None, description="the new name")
+    owner_unit_id: Id | None = Field(default=None, description="the new owner unit")
+    status: SiteStatus | None = Field(default=None, description="closed sites take no reports")
+    hosts: list[HostName] | None = Field(
+        default=None,
+        max_length=HOSTS_PER_SITE_MAX,
+        description="replaces every host name of the site",
+    )
 
 
 class SitePublic(SiteBase):

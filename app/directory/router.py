@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import ConfigDict
 from sqlmodel import Field, Session, SQLModel
 
 from app.auth import (
@@ -165,9 +166,17 @@ TOKEN_LABEL_MAX = 200
 
 
 class TokenCreate(SQLModel):
-    unit_id: Id
-    role: Role
-    label: SingleLineText(TOKEN_LABEL_MAX) = ""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"unit_id": 3, "role": "handler", "label": "教育局办公室 王科长"}]
+        }
+    )
+
+    unit_id: Id = Field(description="the unit the token acts for")
+    role: Role = Field(description="what it may do")
+    label: SingleLineText(TOKEN_LABEL_MAX) = Field(
+        default="", description="who holds it, for operators"
+    )
 
 
 class TokenPublic(SQLModel):

@@ -4,11 +4,11 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from annotated_types import MaxLen
-from pydantic import EmailStr, Field, StringConstraints, computed_field, field_validator
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, computed_field, field_validator
 from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
-from app.contract import LocalDateTime, business_zone
+from app.contract import DEFAULT_LIMIT, MAX_LIMIT, LocalDateTime, business_zone
 from app.directory.models import SITE_CODE_HINT, SITE_CODE_MAX, SITE_CODE_REGEX
 from app.directory.service import is_valid_site_code
 from app.fields import (
@@ -110,6 +110,24 @@ def _email_fits_column(value: str | None) -> str | None:
 
 
 class ReportCreate(SQLModel):
+    """A citizen's report of an error on a government website."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_code": "6108000003",
+                    "page_url": "https://www.shaanxi.gov.cn/zfxxgk/tzgg/202609/t20260915_1.html",
+                    "category": 4,
+                    "description": "通知标题把“教育厅”写成了“叫育厅”，请核实更正。",
+                    "name": "张先生",
+                    "phone": "13812345678",
+                    "email": "zhang@example.com",
+                }
+            ]
+        }
+    )
+
     site_code: GivenSiteCode | None = Field(
         default=None, description="网站标识码, from the site's footer"
     )
@@ -120,15 +138,22 @@ class ReportCreate(SQLModel):
     description: MultiLineText(DESCRIPTION_MAX, min_length=DESCRIPTION_MIN) = Field(
         description="what is wrong, 5 to 2000 characters"
     )
-    name: SingleLineText(CITIZEN_NAME_MAX) | None = None
+    name: SingleLineText(CITIZEN_NAME_MAX) | None = Field(
+        default=None, description="your name, seen only by the unit that answers (optional)"
+    )
     phone: (
         Annotated[
             SingleLineText(CITIZEN_PHONE_MAX),
             JsonSchemaExtra((("pattern", PHONE_PATTERN),)),
         ]
         | None
-    ) = None
-    email: Annotated[EmailStr, MaxLen(CITIZEN_EMAIL_MAX)] | None = None
+    ) = Field(
+        default=None,
+        description="a mobile (13812345678) or landline (010-12345678), to be told of the answer",
+    )
+    email: Annotated[EmailStr, MaxLen(CITIZEN_EMAIL_MAX)] | None = Field(
+        default=None, description="an e-mail address, to be told of the answer (optional)"
+    )
 
     @field_validator("site_code")
     @classmethod
@@ -255,7 +280,15 @@ class ReportPublic(LocalDates):
 
 
 class SupplementIn(SQLModel):
-    text: MultiLineText(SUPPLEMENT_MAX, min_length=2)
+    """The citizen's answer to the unit's question."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "出错的是“通知公告”栏目第一条，截图已另行发送。"}]}
+    )
+
+    text: MultiLineText(SUPPLEMENT_MAX, min_length=2) = Field(
+        description="the information the unit asked for"
+    )
 
 
 class ReportSummary(LocalDates):
@@ -323,41 +356,103 @@ class ReportDetail(ReportSummary):
 
 
 class ReplyIn(SQLModel):
-    text: Answer
+    """The first reply (首次答复), which the citizen sees."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "已收到您的留言，我们正在核实，将尽快处理。"}]}
+    )
+
+    text: Answer = Field(description="the reply the citizen reads")
 
 
 class ResolveIn(SQLModel):
-    verdict: Verdict
-    text: Answer
+    """Closing a report (办结) with a verdict and the final answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"verdict": "confirmed", "text": "经核实，错别字已更正，感谢您的监督。"}]
+        }
+    )
+
+    verdict: Verdict = Field(description="属实 (confirmed, fixed) or 不属实 (not confirmed)")
+    text: Answer = Field(description="the final answer the citizen reads")
 
 
 class DeclineIn(SQLModel):
-    reason: DeclineReason
-    text: Answer
+    """Not taking a report up (不予受理), with the reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "duplicate", "text": "与您此前的留言重复，已在原留言中答复。"}]
+        }
+    )
+
+    reason: DeclineReason = Field(description="why it is not taken up")
+    text: Answer = Field(description="the answer the citizen reads")
 
 
 class TransferIn(SQLModel):
-    to_unit_id: Id
-    text: MultiLineText(NOTE_MAX) = ""
+    """Handing a report to another unit (转办)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to_unit_id": 12, "text": "该栏目由市教育局维护。"}]}
+    )
+
+    to_unit_id: Id = Field(description="the unit that receives it")
+    text: MultiLineText(NOTE_MAX) = Field(
+        default="", description="an internal note for the receiving unit; the citizen never sees it"
+    )
 
 
 class InfoRequestIn(SQLModel):
-    text: MultiLineText(QUESTION_MAX, min_length=2)
+    """A question to the citizen; the clocks pause until the answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "请提供出错页面的完整网址或截图。"}]}
+    )
+
+    text: MultiLineText(QUESTION_MAX, min_length=2) = Field(
+        description="the question the citizen reads"
+    )
 
 
 class RouteIn(SQLModel):
-    unit_id: Id | None = None
-    site_id: Id | None = None
+    """Routing an unrouted report: give exactly one of site_id and unit_id."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"site_id": 3}, {"unit_id": 12}]})
+
+    unit_id: Id | None = Field(default=None, description="the unit to hold it")
+    site_id: Id | None = Field(
+        default=None, description="the site it is about: its owner unit holds it"
+    )
 
 
 class InboxFilters(SQLModel):
-    status: ReportStatus | None = None
-    category: Category | None = None
-    site_code: GivenSiteCode | None = None
-    received_from: IsoDate | None = None
-    received_to: IsoDate | None = None
-    overdue: bool | None = None
-    due_within_workdays: int | None = Field(default=None, ge=0, le=60)
-    unit_id: Id | None = None
-    limit: int = Field(default=50, ge=1, le=500)
-    offset: Offset = 0
+    status: ReportStatus | None = Field(default=None, description="only reports in this state")
+    category: Category | None = Field(default=None, description="only this kind of error")
+    site_code: GivenSiteCode | None = Field(
+        default=None, description="only this site's reports, e.g. 6108000003"
+    )
+    received_from: IsoDate | None = Field(
+        default=None, description="received on or after this local date (received_date)"
+    )
+    received_to: IsoDate | None = Field(
+        default=None, description="received on or before this local date (received_date)"
+    )
+    overdue: bool | None = Field(
+        default=None, description="true: past a due date and still running; false: the others"
+    )
+    due_within_workdays: int | None = Field(
+        default=None,
+        ge=0,
+        le=60,
+        description="running reports whose next due date falls within N working days (0: today)",
+    )
+    unit_id: Id | None = Field(default=None, description="only the reports this unit holds")
+    limit: int = Field(
+        default=DEFAULT_LIMIT,
+        ge=1,
+        le=MAX_LIMIT,
+        description="page size, 50 by default, at most 500",
+    )
+    offset: Offset = Field(default=0, description="items to skip: 0 for the first page")

@@ -12,6 +12,7 @@ from app.contract import (
     MAX_ID,
     LimitQuery,
     OffsetQuery,
+    describe_enum,
     error_responses,
 )
 from app.db import RequestSession
@@ -41,6 +42,9 @@ FORMAT_LABELS = {
     "pdf": "PDF 文档",
     "json": "JSON 数据",
 }
+
+describe_enum(NoticeFormat, {f: FORMAT_LABELS.get(f.value, f.value) for f in NoticeFormat})
+describe_enum(SlaFormat, {f: FORMAT_LABELS.get(f.value, f.value) for f in SlaFormat})
 
 Period = Annotated[
     str,

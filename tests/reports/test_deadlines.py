@@ -448,3 +448,29 @@ def test_due_within_workdays_rejects_nonsense(client, directory: Directory):
     )
 
     assert response.status_code == 422
+
+
+def test_filtering_on_the_receipt_date_shown_finds_the_report(client, directory: Directory, clock):
+    # 00:30 on Tuesday 24 November in Beijing is still Monday 23 November in UTC.
+    receipt = submit_at(client, clock, local(2026, 11, 24, 0, 30))
+    handler = directory.auth("handler_a1")
+
+    listed = client.get("/api/v1/unit/reports", headers=handler).json()["items"]
+    [line] = [r for r in listed if r["tracking_code"] == receipt["tracking_code"]]
+    assert line["received_at"] == "2026-11-24T00:30:00.000+08:00"
+    assert line["received_date"] == "2026-11-24"
+    assert line["first_reply_due_date"] == "2026-11-26"
+
+    shown = line["received_date"]
+    found = client.get(
+        "/api/v1/unit/reports",
+        params={"received_from": shown, "received_to": shown},
+        headers=handler,
+    ).json()
+    assert [r["tracking_code"] for r in found["items"]] == [receipt["tracking_code"]]
+    day_before = client.get(
+        "/api/v1/unit/reports",
+        params={"received_from": "2026-11-23", "received_to": "2026-11-23"},
+        headers=handler,
+    ).json()
+    assert day_before["items"] == []
