@@ -123,7 +123,7 @@ def create_app(
     # Swagger UI and ReDoc from the assets in the package: intranets reach no CDN.
     app = FastAPIOffline(
         title="zhaocuo — 我为政府网站找错",
-        version="0.1.0",
+        version="0.2.0",
         description=(
             "Citizens report errors on government websites; each report goes to the unit that "
             "runs the site, which must answer within deadlines counted in Chinese working days."
