@@ -6,11 +6,12 @@ from enum import StrEnum
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Column
+from sqlalchemy import Column, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.audit import service as audit
 from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
+from app.contract import describe_enum
 from app.db import RequestSession, UtcDateTime, utcnow
 from app.directory.models import Unit
 from app.directory.service import get_unit
@@ -25,6 +26,16 @@ class Role(StrEnum):
     handler = "handler"  # answers the reports of its own unit
     supervisor = "supervisor"  # reads its whole subtree, transfers within it
     admin = "admin"  # operators: routing, directory, tokens, calendar
+
+
+describe_enum(
+    Role,
+    {
+        Role.handler: "办理：答复本单位的留言",
+        Role.supervisor: "上级单位：查看并转办下级单位的留言，统计与通报",
+        Role.admin: "管理员：分办、名录、令牌与日历",
+    },
+)
 
 
 class ApiToken(SQLModel, table=True):
@@ -87,14 +98,22 @@ def get_principal(
 ) -> Principal:
     """Resolve the bearer token to the unit and role it acts for; 401 otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+        raise Unauthorized(
+            "缺少令牌：请在请求头中发送 Authorization: Bearer <令牌>",
+            en="missing bearer token: send 'Authorization: Bearer <token>'",
+            code="token_missing",
+        )
     found = session.exec(
         select(ApiToken, Unit.name)
         .join(Unit, col(Unit.id) == ApiToken.unit_id)
         .where(ApiToken.token_hash == hash_token(credentials.credentials))
     ).first()
     if found is None or found[0].revoked_at is not None:
-        raise Unauthorized("invalid or revoked token")
+        raise Unauthorized(
+            "令牌无效或已被吊销，请向管理员申请新令牌",
+            en="invalid or revoked token; ask an administrator for a new one",
+            code="token_invalid",
+        )
     token, unit_name = found
     now = request.app.state.clock.now()
     if token.expires_at is not None and token.expires_at <= now:
@@ -117,13 +136,21 @@ def get_principal(
 
 def require_supervisor(principal: Principal = Depends(get_principal)) -> Principal:
     if principal.role not in (Role.supervisor, Role.admin):
-        raise Forbidden("this needs a supervisor or admin token")
+        raise Forbidden(
+            "此操作需要上级单位（supervisor）或管理员（admin）令牌",
+            en="this needs a supervisor or admin token",
+            code="supervisor_token_required",
+        )
     return principal
 
 
 def require_admin(principal: Principal = Depends(get_principal)) -> Principal:
     if principal.role != Role.admin:
-        raise Forbidden("this needs an admin token")
+        raise Forbidden(
+            "此操作需要管理员（admin）令牌",
+            en="this needs an admin token",
+            code="admin_token_required",
+        )
     return principal
 
 
@@ -208,7 +235,11 @@ def revoke_token(
             active_admins = _active_admin_tokens(session=session, now=now)
     token = session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
     if token is None:
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound(
+            f"令牌 {token_id} 不存在，请核对令牌编号",
+            en=f"token {token_id} not found",
+            code="token_not_found",
+        )
     if token.revoked_at is not None:
         return token
     last_admin = not [t for t in active_admins if t.id != token.id]
@@ -236,6 +267,17 @@ def revoke_token(
         at=now,
     )
     return token
+
+
+def page_tokens(
+    *, session: Session, unit_id: int | None, limit: int, offset: int
+) -> tuple[list[ApiToken], int]:
+    """A page of tokens, newest first, optionally of one unit, and their number."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if unit_id is not None:
+        query = query.where(ApiToken.unit_id == unit_id)
+    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    return list(session.exec(query.limit(limit).offset(offset)).all()), total
 
 
 def list_tokens(*, session: Session, unit_id: int | None = None) -> list[ApiToken]:

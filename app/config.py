@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     # Log lines at this level and above, as JSON (app/logs.py).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Larger JSON (and other non-multipart) request bodies are refused with 413 unread.
+    max_json_body_bytes: int = Field(65536, ge=1)
 
     # Public submissions per client address; "" disables the limit.
     public_rate_limit: str = "20/minute"

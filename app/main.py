@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -18,14 +19,16 @@ from app import heartbeat, metrics_database
 from app.audit.router import router as audit_router
 from app.clock import Clock
 from app.config import Settings, get_settings
+from app.contract import use_business_zone
 from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
-from app.errors import install_error_handler
+from app.errors import install_error_handler, install_validation_error_handler
 from app.logs import accepted_request_id, request_id
 from app.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, UNMATCHED_ROUTE
 from app.migrate import current_revision, head_revision
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
+from app.request_body import RequestBodyGuard
 from app.sla.router import router as notifications_router
 from app.stats.jobs import NIGHTLY_JOB
 from app.stats.router import router as stats_router
@@ -34,6 +37,48 @@ from app.workdays.router import router as calendar_router
 from app.workdays.service import coverage_status
 
 log = logging.getLogger("zhaocuo")
+
+OPENAPI_TAGS = [
+    {
+        "name": "public",
+        "description": "网民：提交留言、凭查询码查看进展、补充信息。无需令牌。"
+        " Citizens: submit a report, follow it by tracking code, add information. No token.",
+    },
+    {
+        "name": "unit",
+        "description": "单位：收件箱、答复、办结、不予受理、转办、请网民补充。"
+        " Units: the inbox and the workflow of a report.",
+    },
+    {
+        "name": "directory",
+        "description": "单位、网站与令牌名录（写操作需管理员）。"
+        " Units, sites and tokens; writes need an admin token.",
+    },
+    {
+        "name": "calendar",
+        "description": "工作日日历：国务院节假日安排的载入与覆盖范围。"
+        " The working-day calendar: loading the State Council notice, coverage.",
+    },
+    {
+        "name": "notifications",
+        "description": "提醒、催办、督办等通知的拉取、确认与推送重试。"
+        " Reminders and escalations to pull, acknowledge, and failed pushes to retry.",
+    },
+    {
+        "name": "statistics",
+        "description": "统计、通报草稿与每日时限报告（上级单位或管理员）。"
+        " Statistics, draft notices and nightly SLA reports (supervisors, admins).",
+    },
+    {
+        "name": "operations",
+        "description": "运维：存活与就绪检查。 Liveness and readiness for operators.",
+    },
+    {
+        "name": "admin",
+        "description": "管理员：单位、网站、令牌和日历的每一次改动记录。"
+        " Admins: the history of every change to units, sites, tokens and calendars.",
+    },
+]
 
 
 class RateLimiter:
@@ -147,13 +192,16 @@ def create_app(
             if app.state.scheduled_jobs is not None:
                 app.state.scheduled_jobs.shutdown()
 
-    app = FastAPI(
+    use_business_zone(settings.tz)
+    # Swagger UI and ReDoc from the assets in the package: intranets reach no CDN.
+    app = FastAPIOffline(
         title="zhaocuo — 我为政府网站找错",
-        version="0.1.0",
+        version="0.2.0",
         description=(
             "Citizens report errors on government websites; each report goes to the unit that "
             "runs the site, which must answer within deadlines counted in Chinese working days."
         ),
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -166,8 +214,10 @@ def create_app(
         settings.public_read_rate_limit, settings.rate_limit_storage, "public_read"
     )
     install_error_handler(app)
-    app.add_middleware(RequestContext)
+    install_validation_error_handler(app)
     install_database_error_handler(app)
+    app.add_middleware(RequestBodyGuard, max_json_body_bytes=settings.max_json_body_bytes)
+    app.add_middleware(RequestContext)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(directory_router)
@@ -176,12 +226,17 @@ def create_app(
     app.include_router(stats_router)
     app.include_router(audit_router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], summary="存活检查 (the process is up)")
     def healthz() -> dict:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="就绪检查 (database, migrations, calendar)",
+        responses={503: {"description": "未就绪：原因见 checks (not ready; checks says why)"}},
+    )
     def readyz(request: Request) -> JSONResponse:
         """Ready to serve: database reachable, migrations at head, a scheduler heard from recently;
         calendar coverage and the last nightly report as details."""
@@ -232,7 +287,13 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    @app.get("/metrics", tags=["operations"], response_class=Response)
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="运行指标 (Prometheus metrics)",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    )
     def prometheus_metrics(request: Request) -> Response:
         """Prometheus metrics (text exposition format); see docs/operations.md."""
         content, media_type = metrics_database.scrape(

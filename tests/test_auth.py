@@ -30,7 +30,7 @@ def bearer(issued: dict) -> dict:
 
 
 def admin_token_id(client, directory: Directory) -> int:
-    tokens = client.get("/api/v1/tokens", headers=directory.auth("admin")).json()
+    tokens = client.get("/api/v1/tokens", headers=directory.auth("admin")).json()["items"]
     return next(t["id"] for t in tokens if t["role"] == "admin")
 
 
@@ -180,7 +180,7 @@ def test_token_create_on_the_command_line_takes_holder_and_expiry(
     )
 
     assert result.exit_code == 0, result.output
-    listed = client.get("/api/v1/tokens", headers=directory.auth("admin")).json()[0]
+    listed = client.get("/api/v1/tokens", headers=directory.auth("admin")).json()["items"][0]
     assert listed["holder"] == "钱七"
     assert datetime.fromisoformat(listed["expires_at"]) == datetime.fromisoformat(
         "2099-06-30T18:00:00+08:00"
@@ -226,7 +226,7 @@ def test_two_admins_revoking_each_other_at_once_leave_one_admin(app, directory, 
             # The fixture's admin steps aside, so that each of the pair is the other's last.
             others = [
                 t
-                for t in http.get("/api/v1/tokens", headers=bearer(pair[0])).json()
+                for t in http.get("/api/v1/tokens", headers=bearer(pair[0])).json()["items"]
                 if t["role"] == "admin"
                 and t["revoked_at"] is None
                 and t["id"] not in {p["id"] for p in pair}

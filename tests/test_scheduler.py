@@ -337,7 +337,7 @@ def test_the_nightly_slot_settles_and_produces_every_night_missed_since_the_firs
             session=session,
             principal=Principal(token_id=0, unit_id=directory.dept_a1, role=Role.handler),
             report_id=first,
-            resolve_in=ResolveIn(verdict=Verdict.confirmed, answer="已更正。"),
+            resolve_in=ResolveIn(verdict=Verdict.confirmed, text="已更正。"),
             now=local(2026, 11, 20, 10, 0),
             calendar=CALENDAR,
             settings=settings,

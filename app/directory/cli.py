@@ -71,6 +71,6 @@ def sites(
                 session=session, path=file, progress=show_progress, actor=cli_actor()
             )
     except AppError as exc:
-        typer.echo(f"import rejected, nothing was changed: {exc.message}", err=True)
+        typer.echo(f"import rejected, nothing was changed: {exc.message_en}", err=True)
         raise typer.Exit(1) from exc
     _print_summary(result)

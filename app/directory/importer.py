@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -38,6 +39,7 @@ from app.directory.models import (
 )
 from app.directory.service import HOST_PATTERN, check_site_code, host_of_url, normalise_hosts
 from app.errors import Conflict, Unprocessable
+from app.fields import no_control_characters
 
 PLAIN_COLUMNS = ("site_code", "name", "host", "owner_unit", "parent_unit")
 PLAIN_REQUIRED_COLUMNS = ("site_code", "name", "host", "owner_unit")
@@ -51,6 +53,8 @@ Progress = Callable[[int], None]
 
 class ImportFailed(Unprocessable):
     """The file cannot be imported; the message names the offending line."""
+
+    code = "sites_file_invalid"
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,22 @@ def _require(line: int, record: dict[str, str], columns: tuple[str, ...]) -> Non
             raise ImportFailed(f"line {line}: {column} is empty")
 
 
+def _check_characters(line: int, record: dict[str, str], columns: tuple[str, ...]) -> None:
+    """Refuse control characters in the columns that are stored, as the API does."""
+    for column in columns:
+        value = record.get(column, "")
+        try:
+            no_control_characters(value)
+        except PydanticCustomError as exc:
+            where = exc.context or {}
+            raise ImportFailed(
+                f"第 {line} 行 {column} 列含有控制字符（第 {where.get('position')} 个字符是 "
+                f"{where.get('character')}），未导入任何内容；请删去后重新导入",
+                en=f"line {line}, column {column}: {exc.message()}; nothing was imported",
+                code="import_control_character",
+            ) from exc
+
+
 def _check_site_code(line: int, code: str) -> None:
     try:
         check_site_code(code)
@@ -222,6 +242,7 @@ def _parse_plain(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirecto
     for line, record in records:
         rows_read += 1
         _require(line, record, ("site_code", "name", "owner_unit"))
+        _check_characters(line, record, PLAIN_COLUMNS)
         code, owner = record["site_code"], record["owner_unit"]
         _check_site_code(line, code)
         if code in site_lines:
@@ -303,6 +324,7 @@ def _parse_reports(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirec
         if not code:
             skipped.append(SkippedRow(line, "no site code"))
             continue
+        _check_characters(line, record, ("site_code", "site_name", "handling_unit"))
         _check_site_code(line, code)
         _require(line, record, ("site_name", "handling_unit", "created_date"))
         _check_site_name(line, "site_name", record["site_name"])
@@ -448,8 +470,10 @@ def apply_directory(
         _write(session, parsed, units, sites, site_hosts, desired_hosts, result, actor)
     except IntegrityError as exc:
         raise Conflict(
-            "the directory changed while the file was being imported (another import or an "
-            "admin edit); nothing was imported, run the import again"
+            "导入期间名录被修改（另一次导入或管理员编辑）；本次未导入任何内容，请重新导入",
+            en="the directory changed while the file was being imported (another import or an "
+            "admin edit); nothing was imported, run the import again",
+            code="directory_changed_during_import",
         ) from exc
     return result
 

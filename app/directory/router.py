@@ -1,7 +1,8 @@
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AwareDatetime, ConfigDict
 from sqlmodel import Field, Session, SQLModel
 
 from app.auth import (
@@ -10,9 +11,18 @@ from app.auth import (
     Role,
     get_principal,
     issue_token,
-    list_tokens,
+    page_tokens,
     require_admin,
     revoke_token,
+)
+from app.contract import (
+    DEFAULT_LIMIT,
+    MAX_ID,
+    LimitQuery,
+    LocalDateTime,
+    OffsetQuery,
+    Page,
+    error_responses,
 )
 from app.db import RequestSession
 from app.deps import get_now
@@ -25,24 +35,53 @@ from app.directory.models import (
     UnitPublic,
     UnitUpdate,
 )
+from app.fields import Id, SingleLineText
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
+
+
+UnitId = Annotated[int, Path(ge=1, le=MAX_ID, description="the unit's id")]
+SiteId = Annotated[int, Path(ge=1, le=MAX_ID, description="the site's id")]
+TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="the token's id")]
+# An admin's write: its token, the objects it names, their state, its payload.
+WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
 
 
 def _scope(principal: Principal) -> int | None:
     return None if principal.role == Role.admin else principal.unit_id
 
 
-@router.get("/units", response_model=list[UnitPublic])
+@router.get(
+    "/units",
+    response_model=Page[UnitPublic],
+    summary="单位列表 (units)",
+    responses=error_responses(401, 422),
+)
 def list_units(
-    principal: Principal = Depends(get_principal), session: Session = RequestSession
-) -> list[UnitPublic]:
-    """Units the caller may see: its own subtree (all units for an admin)."""
-    units = service.list_units(session=session, within=_scope(principal))
-    return [UnitPublic.model_validate(u) for u in units]
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
+    principal: Principal = Depends(get_principal),
+    session: Session = RequestSession,
+) -> Page[UnitPublic]:
+    """Units the caller may see, by name: its own subtree (all units for an admin)."""
+    units, total = service.page_units(
+        session=session, within=_scope(principal), limit=limit, offset=offset
+    )
+    return Page[UnitPublic](
+        items=[UnitPublic.model_validate(u) for u in units],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.post("/units", response_model=UnitPublic, status_code=201)
+@router.post(
+    "/units",
+    response_model=UnitPublic,
+    status_code=201,
+    summary="新增单位 (add a unit, admin)",
+    responses=WRITE_ERRORS,
+)
 def create_unit(
     unit_in: UnitCreate,
     principal: Principal = Depends(require_admin),
@@ -53,9 +92,14 @@ def create_unit(
     return UnitPublic.model_validate(unit)
 
 
-@router.patch("/units/{unit_id}", response_model=UnitPublic)
+@router.patch(
+    "/units/{unit_id}",
+    response_model=UnitPublic,
+    summary="修改单位 (change a unit, admin)",
+    responses=WRITE_ERRORS,
+)
 def update_unit(
-    unit_id: int,
+    unit_id: UnitId,
     unit_in: UnitUpdate,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
@@ -67,15 +111,32 @@ def update_unit(
     return UnitPublic.model_validate(unit)
 
 
-@router.get("/sites", response_model=list[SitePublic])
+@router.get(
+    "/sites",
+    response_model=Page[SitePublic],
+    summary="网站列表 (sites)",
+    responses=error_responses(401, 422),
+)
 def list_sites(
-    principal: Principal = Depends(get_principal), session: Session = RequestSession
-) -> list[SitePublic]:
-    """Sites run by the caller's subtree (all sites for an admin)."""
-    return service.list_sites_public(session=session, within=_scope(principal))
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
+    principal: Principal = Depends(get_principal),
+    session: Session = RequestSession,
+) -> Page[SitePublic]:
+    """Sites run by the caller's subtree (all sites for an admin), by site code."""
+    sites, total = service.page_sites_public(
+        session=session, within=_scope(principal), limit=limit, offset=offset
+    )
+    return Page[SitePublic](items=sites, total=total, limit=limit, offset=offset)
 
 
-@router.post("/sites", response_model=SitePublic, status_code=201)
+@router.post(
+    "/sites",
+    response_model=SitePublic,
+    status_code=201,
+    summary="登记网站 (register a site, admin)",
+    responses=WRITE_ERRORS,
+)
 def create_site(
     site_in: SiteCreate,
     principal: Principal = Depends(require_admin),
@@ -86,9 +147,14 @@ def create_site(
     return service.to_public(session=session, site=site)
 
 
-@router.patch("/sites/{site_id}", response_model=SitePublic)
+@router.patch(
+    "/sites/{site_id}",
+    response_model=SitePublic,
+    summary="修改网站 (change a site, admin)",
+    responses=WRITE_ERRORS,
+)
 def update_site(
-    site_id: int,
+    site_id: SiteId,
     site_in: SiteUpdate,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
@@ -100,44 +166,87 @@ def update_site(
     return service.to_public(session=session, site=site)
 
 
+# ApiToken.label's column length.
+TOKEN_LABEL_MAX = 200
+
+
 class TokenCreate(SQLModel):
-    unit_id: int
-    role: Role
-    label: str = Field(default="", max_length=200)
-    holder: str = Field(default="", max_length=100, description="the person who will hold it")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_id": 3,
+                    "role": "handler",
+                    "label": "教育局办公室",
+                    "holder": "王科长",
+                    "expires_at": "2027-12-31T23:59:59+08:00",
+                }
+            ]
+        }
+    )
+
+    unit_id: Id = Field(description="the unit the token acts for")
+    role: Role = Field(description="what it may do")
+    label: SingleLineText(TOKEN_LABEL_MAX) = Field(
+        default="", description="what it is for, for operators"
+    )
+    holder: SingleLineText(100) = Field(default="", description="the person who will hold it")
     expires_at: AwareDatetime | None = Field(
         default=None, description="when it stops working (with its offset); none: until revoked"
     )
 
 
 class TokenPublic(SQLModel):
-    id: int
-    prefix: str
-    unit_id: int
-    role: Role
-    label: str
-    holder: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    """A token as operators list it: never its secret part."""
+
+    id: int = Field(description="the token's id")
+    prefix: str = Field(description="its first characters, to tell tokens apart")
+    unit_id: int = Field(description="the unit it acts for")
+    role: Role = Field(description="what it may do")
+    label: str = Field(description="the operator's note on what it is for")
+    holder: str = Field(description="the person who holds it")
+    created_at: LocalDateTime = Field(description="when it was issued")
+    expires_at: LocalDateTime | None = Field(description="when it stops working; null: never")
+    revoked_at: LocalDateTime | None = Field(description="when it was revoked; null if active")
+    last_used_at: LocalDateTime | None = Field(
+        description="when it was last used (to the nearest five minutes)"
+    )
 
 
 class TokenIssued(TokenPublic):
-    token: str
+    token: str = Field(description="the token itself, shown in this response only: keep it")
 
 
-@router.get("/tokens", response_model=list[TokenPublic])
+@router.get(
+    "/tokens",
+    response_model=Page[TokenPublic],
+    summary="令牌列表 (tokens, admin)",
+    responses=error_responses(401, 403, 422),
+)
 def get_tokens(
-    unit_id: int | None = None,
+    unit_id: int | None = Query(None, ge=1, le=MAX_ID, description="only this unit's tokens"),
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
-) -> list[ApiToken]:
-    """Tokens, without their secret part (admin)."""
-    return list_tokens(session=session, unit_id=unit_id)
+) -> Page[TokenPublic]:
+    """Tokens, newest first, without their secret part (admin)."""
+    tokens, total = page_tokens(session=session, unit_id=unit_id, limit=limit, offset=offset)
+    return Page[TokenPublic](
+        items=[TokenPublic.model_validate(t) for t in tokens],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.post("/tokens", response_model=TokenIssued, status_code=201)
+@router.post(
+    "/tokens",
+    response_model=TokenIssued,
+    status_code=201,
+    summary="签发令牌 (issue a token, admin)",
+    responses=error_responses(401, 403, 404, 413, 422),
+)
 def create_token(
     token_in: TokenCreate,
     principal: Principal = Depends(require_admin),
@@ -158,9 +267,14 @@ def create_token(
     return TokenIssued.model_validate(token, update={"token": plain})
 
 
-@router.post("/tokens/{token_id}/revoke", response_model=TokenPublic)
+@router.post(
+    "/tokens/{token_id}/revoke",
+    response_model=TokenPublic,
+    summary="吊销令牌 (revoke a token, admin)",
+    responses=error_responses(401, 403, 404, 422),
+)
 def revoke(
-    token_id: int,
+    token_id: TokenId,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),

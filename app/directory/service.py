@@ -2,13 +2,15 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import literal
+from sqlalchemy import func, literal
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.db import utcnow
 from app.directory.models import (
+    SITE_CODE_HINT,
+    SITE_CODE_PATTERN,
     Site,
     SiteCreate,
     SiteHost,
@@ -21,13 +23,6 @@ from app.directory.models import (
 )
 from app.errors import Conflict, NotFound, Unprocessable
 
-# The real shapes of 网站标识码 (see DESIGN.md): region+sequence, State Council departments,
-# the Xinjiang Production and Construction Corps, and the provincial department series.
-SITE_CODE_PATTERN = re.compile(r"^(\d{10}|bm\d{8}|BT\d{8}|\d{2}BM\d{6})$")
-SITE_CODE_HINT = (
-    "a site code (网站标识码) looks like 6108000003 (10 digits), bm07000001, BT00000001 or "
-    "12BM010001; it is printed at the bottom of the site's pages"
-)
 HOST_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
@@ -102,7 +97,11 @@ def get_unit(*, session: Session, unit_id: int) -> Unit:
     """A unit by id, or 404."""
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id} not found")
+        raise NotFound(
+            f"单位 {unit_id} 不存在，请核对单位编号",
+            en=f"unit {unit_id} not found",
+            code="unit_not_found",
+        )
     return unit
 
 
@@ -126,6 +125,22 @@ def list_units(*, session: Session, within: int | None = None) -> list[Unit]:
     return list(session.exec(query).all())
 
 
+def count_and_page(*, session: Session, query, limit: int, offset: int) -> tuple[list, int]:
+    """One page of an ordered query's rows and the number of rows over all pages."""
+    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    return list(session.exec(query.limit(limit).offset(offset)).all()), total
+
+
+def page_units(
+    *, session: Session, within: int | None, limit: int, offset: int
+) -> tuple[list[Unit], int]:
+    """A page of the units of a subtree (all for None), by name, and their number."""
+    query = select(Unit).order_by(Unit.name, Unit.id)
+    if within is not None:
+        query = query.where(col(Unit.id).in_(subtree_ids_query(within)))
+    return count_and_page(session=session, query=query, limit=limit, offset=offset)
+
+
 def _check_parent(*, session: Session, unit_id: int | None, parent_id: int | None) -> None:
     if parent_id is None:
         return
@@ -133,13 +148,21 @@ def _check_parent(*, session: Session, unit_id: int | None, parent_id: int | Non
     if unit_id is not None and (
         parent_id == unit_id or unit_id in ancestor_ids(session=session, unit_id=parent_id)
     ):
-        raise Conflict("a unit cannot be placed under itself or under a unit it supervises")
+        raise Conflict(
+            "单位不能挂在自身或其下级单位之下，请选择其他上级单位",
+            en="a unit cannot be placed under itself or under a unit it supervises",
+            code="unit_parent_cycle",
+        )
 
 
 def create_unit(*, session: Session, unit_in: UnitCreate, actor: Actor = SYSTEM_ACTOR) -> Unit:
     """Create a unit; names are unique."""
     if get_unit_by_name(session=session, name=unit_in.name) is not None:
-        raise Conflict(f"a unit named {unit_in.name!r} already exists")
+        raise Conflict(
+            f"名为“{unit_in.name}”的单位已存在，单位名称不能重复",
+            en=f"a unit named {unit_in.name!r} already exists",
+            code="unit_name_taken",
+        )
     _check_parent(session=session, unit_id=None, parent_id=unit_in.parent_id)
     unit = Unit.model_validate(unit_in)
     session.add(unit)
@@ -164,7 +187,11 @@ def update_unit(
     changes = unit_in.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != unit.name
     if renamed and get_unit_by_name(session=session, name=changes["name"]) is not None:
-        raise Conflict(f"a unit named {changes['name']!r} already exists")
+        raise Conflict(
+            f"名为“{changes['name']}”的单位已存在，单位名称不能重复",
+            en=f"a unit named {changes['name']!r} already exists",
+            code="unit_name_taken",
+        )
     if "parent_id" in changes:
         _check_parent(session=session, unit_id=unit.id, parent_id=changes["parent_id"])
     for key, value in changes.items():
@@ -189,14 +216,22 @@ def _normalise_hosts_or_422(hosts: Iterable[str]) -> list[str]:
     try:
         return normalise_hosts(hosts)
     except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+        raise Unprocessable(
+            "网站域名格式不对：请写成 www.example.gov.cn 这样的主机名（" + str(exc) + "）",
+            en=str(exc),
+            code="site_host_invalid",
+        ) from exc
 
 
 def _set_hosts(*, session: Session, site: Site, hosts: list[str]) -> None:
     for host in hosts:
         taken = session.get(SiteHost, host)
         if taken is not None and taken.site_id != site.id:
-            raise Conflict(f"host {host} already belongs to another site")
+            raise Conflict(
+                f"域名 {host} 已属于另一个网站，请先从那个网站移除",
+                en=f"host {host} already belongs to another site",
+                code="site_host_taken",
+            )
     for existing in session.exec(select(SiteHost).where(SiteHost.site_id == site.id)).all():
         if existing.host not in hosts:
             session.delete(existing)
@@ -223,7 +258,11 @@ def get_site(*, session: Session, site_id: int) -> Site:
     """A site by id, or 404."""
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"site {site_id} not found")
+        raise NotFound(
+            f"网站 {site_id} 不存在，请核对网站编号",
+            en=f"site {site_id} not found",
+            code="site_not_found",
+        )
     return site
 
 
@@ -245,21 +284,24 @@ def list_sites(*, session: Session, within: int | None = None) -> list[Site]:
     return list(session.exec(query).all())
 
 
-def list_sites_public(*, session: Session, within: int | None = None) -> list[SitePublic]:
-    """All sites with their host names, or those of one subtree, in two queries."""
-    sites = list_sites(session=session, within=within)
-    # A subquery rather than the list of ids: thousands of ids would be as many parameters.
-    site_ids = _sites_within(select(Site.id), within)
+def page_sites_public(
+    *, session: Session, within: int | None, limit: int, offset: int
+) -> tuple[list[SitePublic], int]:
+    """A page of the sites of a subtree (all for None) with their host names, and their number."""
+    query = _sites_within(select(Site), within).order_by(Site.site_code)
+    sites, total = count_and_page(session=session, query=query, limit=limit, offset=offset)
+    site_ids = [site.id for site in sites]
     hosts_query = (
         select(SiteHost).where(col(SiteHost.site_id).in_(site_ids)).order_by(SiteHost.host)
     )
     hosts_of: dict[int, list[str]] = {}
     for site_host in session.exec(hosts_query).all():
         hosts_of.setdefault(site_host.site_id, []).append(site_host.host)
-    return [
+    page = [
         SitePublic.model_validate(site, update={"hosts": hosts_of.get(site.id, [])})
         for site in sites
     ]
+    return page, total
 
 
 def create_site(*, session: Session, site_in: SiteCreate, actor: Actor = SYSTEM_ACTOR) -> Site:
@@ -267,9 +309,18 @@ def create_site(*, session: Session, site_in: SiteCreate, actor: Actor = SYSTEM_
     try:
         check_site_code(site_in.site_code)
     except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+        raise Unprocessable(
+            f"{site_in.site_code!r} 不是网站标识码：标识码形如 6108000003（10位数字）、"
+            "bm07000001、BT00000001 或 12BM010001，印在网站页面底部",
+            en=str(exc),
+            code="site_code_invalid",
+        ) from exc
     if get_site_by_code(session=session, site_code=site_in.site_code) is not None:
-        raise Conflict(f"site {site_in.site_code} already exists")
+        raise Conflict(
+            f"网站标识码 {site_in.site_code} 已登记，请修改已有网站",
+            en=f"site {site_in.site_code} already exists",
+            code="site_code_taken",
+        )
     get_unit(session=session, unit_id=site_in.owner_unit_id)
     hosts = _normalise_hosts_or_422(site_in.hosts)
     site = Site.model_validate(site_in.model_dump(exclude={"hosts"}))

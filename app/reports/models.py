@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, false, text
 from sqlmodel import Field, SQLModel
 
+from app.contract import describe_enum
 from app.db import UtcDateTime, utcnow
 
 
@@ -31,6 +32,7 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.other: "其他",
     Category.service_failure: "办事服务问题",
 }
+describe_enum(Category, CATEGORY_LABELS)
 
 
 class ReportStatus(StrEnum):
@@ -55,9 +57,24 @@ CLOCKED_STATUSES = (ReportStatus.assigned, ReportStatus.replied, ReportStatus.aw
 RUNNING_STATUSES = (ReportStatus.assigned, ReportStatus.replied)
 
 
+STATUS_LABELS: dict[ReportStatus, str] = {
+    ReportStatus.unrouted: "待分办",
+    ReportStatus.assigned: "办理中",
+    ReportStatus.replied: "已答复",
+    ReportStatus.awaiting_citizen: "待网民补充",
+    ReportStatus.resolved: "已办结",
+    ReportStatus.declined: "不予受理",
+}
+describe_enum(ReportStatus, STATUS_LABELS)
+
+
 class Verdict(StrEnum):
     confirmed = "confirmed"  # 属实
     not_confirmed = "not_confirmed"  # 不属实
+
+
+VERDICT_LABELS: dict[Verdict, str] = {Verdict.confirmed: "属实", Verdict.not_confirmed: "不属实"}
+describe_enum(Verdict, VERDICT_LABELS)
 
 
 class DeclineReason(StrEnum):
@@ -65,6 +82,15 @@ class DeclineReason(StrEnum):
     out_of_scope = "out_of_scope"
     insufficient_info = "insufficient_info"
     other = "other"
+
+
+DECLINE_REASON_LABELS: dict[DeclineReason, str] = {
+    DeclineReason.duplicate: "重复留言",
+    DeclineReason.out_of_scope: "不属于受理范围",
+    DeclineReason.insufficient_info: "信息不足",
+    DeclineReason.other: "其他",
+}
+describe_enum(DeclineReason, DECLINE_REASON_LABELS)
 
 
 # Every column statistics read of a report (app.stats.queries.figure_columns), the receipt
@@ -81,6 +107,14 @@ UNSETTLED_COLUMNS = (
     "paused_at",
     "handling_workdays",
 )
+
+
+# Column lengths the request schemas declare as their maximum (app/reports/schemas.py).
+PAGE_URL_MAX = 2000
+CITIZEN_NAME_MAX, CITIZEN_PHONE_MAX, CITIZEN_EMAIL_MAX = 50, 30, 200
+# A tracking code as app.reports.service makes it (read case-insensitively): 16 characters of
+# an alphabet without 0/O and 1/I/L.
+TRACKING_CODE_REGEX = "^[2-9A-HJKMNP-Za-hjkmnp-z]{16}$"
 
 
 class Report(SQLModel, table=True):
@@ -103,13 +137,13 @@ class Report(SQLModel, table=True):
     site_code: str | None = Field(default=None, max_length=20, description="as the citizen gave it")
     owner_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     category: int
-    page_url: str = Field(max_length=2000)
+    page_url: str = Field(max_length=PAGE_URL_MAX)
     description: str = Field(sa_column=Column(Text, nullable=False))
 
     # Contact details: seen only by the owner unit and its supervisors.
-    citizen_name: str | None = Field(default=None, max_length=50)
-    citizen_phone: str | None = Field(default=None, max_length=30)
-    citizen_email: str | None = Field(default=None, max_length=200)
+    citizen_name: str | None = Field(default=None, max_length=CITIZEN_NAME_MAX)
+    citizen_phone: str | None = Field(default=None, max_length=CITIZEN_PHONE_MAX)
+    citizen_email: str | None = Field(default=None, max_length=CITIZEN_EMAIL_MAX)
 
     status: ReportStatus = Field(max_length=20)
     verdict: Verdict | None = Field(default=None, max_length=20)
@@ -168,6 +202,22 @@ class EventKind(StrEnum):
     urge = "urge"  # 催办
     supervise = "supervise"  # 督办
 
+
+EVENT_KIND_LABELS: dict[EventKind, str] = {
+    EventKind.submitted: "提交留言",
+    EventKind.routed: "分办",
+    EventKind.replied: "首次答复",
+    EventKind.resolved: "办结",
+    EventKind.declined: "不予受理",
+    EventKind.transferred: "转办",
+    EventKind.info_requested: "请网民补充信息",
+    EventKind.supplemented: "网民补充信息",
+    EventKind.deadlines_recomputed: "因日历调整重算期限",
+    EventKind.reminder: "到期提醒",
+    EventKind.urge: "催办",
+    EventKind.supervise: "督办",
+}
+describe_enum(EventKind, EVENT_KIND_LABELS)
 
 # Events the citizen sees on the public timeline (with their public text only).
 PUBLIC_EVENT_KINDS = frozenset(

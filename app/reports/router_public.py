@@ -1,16 +1,33 @@
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
 from sqlmodel import Session
 
 from app.config import Settings
+from app.contract import error_responses
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
 from app.metrics import REPORTS_SUBMITTED
 from app.reports import service
-from app.reports.schemas import ReportCreate, ReportPublic, ReportReceipt, SupplementIn
+from app.reports.schemas import (
+    ReportCreate,
+    ReportPublic,
+    ReportReceipt,
+    SupplementIn,
+    TrackingCode,
+)
 from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
+
+TrackingCodePath = Annotated[
+    TrackingCode,
+    Path(
+        description="查询码, the 16 letters and digits on the receipt",
+        examples=["K7M4Q9T2XW8R3HPA"],
+    ),
+]
 
 
 def _client_address(request: Request) -> str:
@@ -46,7 +63,12 @@ def read_rate_limited(request: Request) -> None:
 
 
 @router.post(
-    "", status_code=201, response_model=ReportReceipt, dependencies=[Depends(rate_limited)]
+    "",
+    status_code=201,
+    response_model=ReportReceipt,
+    dependencies=[Depends(rate_limited)],
+    summary="提交找错留言 (submit a report)",
+    responses=error_responses(413, 422, 429),
 )
 def submit_report(
     report_in: ReportCreate,
@@ -64,9 +86,13 @@ def submit_report(
 
 
 @router.get(
-    "/{tracking_code}", response_model=ReportPublic, dependencies=[Depends(read_rate_limited)]
+    "/{tracking_code}",
+    response_model=ReportPublic,
+    summary="凭查询码查看留言 (read a report by tracking code)",
+    responses=error_responses(404, 422, 429),
+    dependencies=[Depends(read_rate_limited)],
 )
-def read_report(tracking_code: str, session: Session = RequestSession) -> ReportPublic:
+def read_report(tracking_code: TrackingCodePath, session: Session = RequestSession) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
     return service.public_view(session=session, report=report)
@@ -76,9 +102,11 @@ def read_report(tracking_code: str, session: Session = RequestSession) -> Report
     "/{tracking_code}/supplement",
     response_model=ReportPublic,
     dependencies=[Depends(rate_limited)],
+    summary="补充单位要求的信息 (add the information the unit asked for)",
+    responses=error_responses(404, 409, 413, 422, 429),
 )
 def supplement_report(
-    tracking_code: str,
+    tracking_code: TrackingCodePath,
     supplement_in: SupplementIn,
     session: Session = RequestSession,
     now=Depends(get_now),

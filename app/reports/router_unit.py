@@ -1,17 +1,18 @@
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlmodel import Session
 
 from app.auth import Principal, get_principal, require_admin
 from app.config import Settings
+from app.contract import MAX_ID, Page, error_responses
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.reports import service
 from app.reports.schemas import (
     DeclineIn,
     InboxFilters,
-    InboxPage,
     InfoRequestIn,
     ReplyIn,
     ReportDetail,
@@ -25,7 +26,17 @@ from app.workdays.calendar import WorkCalendar
 router = APIRouter(prefix="/api/v1/unit/reports", tags=["unit"])
 
 
-@router.get("", response_model=InboxPage)
+ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="the report's id (from the inbox)")]
+# A unit action: its token, the report within its reach, its state, its payload.
+ACTION_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
+
+
+@router.get(
+    "",
+    response_model=Page[ReportSummary],
+    summary="收件箱 (the inbox)",
+    responses=error_responses(401, 404, 422),
+)
 def list_reports(
     filters: InboxFilters = Query(),
     principal: Principal = Depends(get_principal),
@@ -33,7 +44,7 @@ def list_reports(
     now: datetime = Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
-) -> InboxPage:
+) -> Page[ReportSummary]:
     """The inbox: a handler's own unit, a supervisor's subtree, everything for an admin."""
     rows, total = service.inbox(
         session=session,
@@ -43,7 +54,7 @@ def list_reports(
         calendar=calendar,
         settings=settings,
     )
-    return InboxPage(
+    return Page[ReportSummary](
         items=[ReportSummary.model_validate(r) for r in rows],
         total=total,
         limit=filters.limit,
@@ -51,9 +62,14 @@ def list_reports(
     )
 
 
-@router.get("/{report_id}", response_model=ReportDetail)
+@router.get(
+    "/{report_id}",
+    response_model=ReportDetail,
+    summary="一条留言及其全部记录 (one report and its history)",
+    responses=error_responses(401, 404, 422),
+)
 def read_report(
-    report_id: int,
+    report_id: ReportId,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
 ) -> ReportDetail:
@@ -62,9 +78,14 @@ def read_report(
     return service.unit_view(session=session, principal=principal, report=report)
 
 
-@router.post("/{report_id}/reply", response_model=ReportDetail)
+@router.post(
+    "/{report_id}/reply",
+    response_model=ReportDetail,
+    summary="首次答复 (give the first reply)",
+    responses=ACTION_ERRORS,
+)
 def reply(
-    report_id: int,
+    report_id: ReportId,
     reply_in: ReplyIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -85,9 +106,14 @@ def reply(
     return service.unit_view(session=session, principal=principal, report=report)
 
 
-@router.post("/{report_id}/resolve", response_model=ReportDetail)
+@router.post(
+    "/{report_id}/resolve",
+    response_model=ReportDetail,
+    summary="办结 (resolve with a verdict)",
+    responses=ACTION_ERRORS,
+)
 def resolve(
-    report_id: int,
+    report_id: ReportId,
     resolve_in: ResolveIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -108,9 +134,14 @@ def resolve(
     return service.unit_view(session=session, principal=principal, report=report)
 
 
-@router.post("/{report_id}/decline", response_model=ReportDetail)
+@router.post(
+    "/{report_id}/decline",
+    response_model=ReportDetail,
+    summary="不予受理 (decline)",
+    responses=ACTION_ERRORS,
+)
 def decline(
-    report_id: int,
+    report_id: ReportId,
     decline_in: DeclineIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -131,9 +162,14 @@ def decline(
     return service.unit_view(session=session, principal=principal, report=report)
 
 
-@router.post("/{report_id}/transfer", response_model=ReportDetail)
+@router.post(
+    "/{report_id}/transfer",
+    response_model=ReportDetail,
+    summary="转办 (transfer to another unit)",
+    responses=ACTION_ERRORS,
+)
 def transfer(
-    report_id: int,
+    report_id: ReportId,
     transfer_in: TransferIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -154,9 +190,14 @@ def transfer(
     return service.unit_view(session=session, principal=principal, report=report)
 
 
-@router.post("/{report_id}/request-info", response_model=ReportDetail)
+@router.post(
+    "/{report_id}/request-info",
+    response_model=ReportDetail,
+    summary="请网民补充信息 (ask the citizen; the clocks pause)",
+    responses=ACTION_ERRORS,
+)
 def request_info(
-    report_id: int,
+    report_id: ReportId,
     info_in: InfoRequestIn,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
@@ -169,9 +210,14 @@ def request_info(
     return service.unit_view(session=session, principal=principal, report=report)
 
 
-@router.post("/{report_id}/route", response_model=ReportDetail)
+@router.post(
+    "/{report_id}/route",
+    response_model=ReportDetail,
+    summary="分办未匹配的留言 (route an unrouted report, admin)",
+    responses=ACTION_ERRORS,
+)
 def route(
-    report_id: int,
+    report_id: ReportId,
     route_in: RouteIn,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,

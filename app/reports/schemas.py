@@ -1,23 +1,87 @@
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import EmailStr, Field, field_validator
+from annotated_types import MaxLen
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, computed_field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
-from app.directory.service import check_site_code
-from app.reports.models import CATEGORY_LABELS, Category, DeclineReason, ReportStatus, Verdict
+from app.contract import DEFAULT_LIMIT, MAX_LIMIT, LocalDateTime, business_zone
+from app.directory.models import SITE_CODE_HINT, SITE_CODE_MAX, SITE_CODE_REGEX
+from app.directory.service import is_valid_site_code
+from app.fields import (
+    Id,
+    IsoDate,
+    JsonSchemaExtra,
+    MultiLineText,
+    Offset,
+    SingleLineText,
+)
+from app.reports.models import (
+    CATEGORY_LABELS,
+    CITIZEN_EMAIL_MAX,
+    CITIZEN_NAME_MAX,
+    CITIZEN_PHONE_MAX,
+    PAGE_URL_MAX,
+    TRACKING_CODE_REGEX,
+    Category,
+    DeclineReason,
+    EventKind,
+    ReportStatus,
+    Verdict,
+)
 
-MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+TRACKING_CODE_DESCRIPTION = "查询码: 16 letters and digits, the citizen's key to the report"
+RECEIVED_DATE_DESCRIPTION = (
+    "the local date of receipt: the day received_from/received_to filter on, not counted"
+)
+FIRST_REPLY_DUE_DESCRIPTION = "end of the last working day for the first reply (首次答复)"
+RESOLUTION_DUE_DESCRIPTION = "end of the last working day for the resolution (办结)"
+PROVISIONAL_DESCRIPTION = "the due dates lie past the official calendar and follow the weekend rule"
+
+MOBILE = re.compile(r"^(?:\+?86)?1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?$")
+
+# The forms a client should send (the service also takes spaces, brackets and dashes inside).
+PHONE_PATTERN = "^ *((\\+?86)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)? *$"
+DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 2000
+SUPPLEMENT_MAX = QUESTION_MAX = NOTE_MAX = 2000
+ANSWER_MAX = 5000
+# A site code as a citizen types it: blank means "I don't know it".
+GivenSiteCode = Annotated[
+    SingleLineText(SITE_CODE_MAX),
+    JsonSchemaExtra((("pattern", "^ *(" + SITE_CODE_REGEX.strip("^$") + ")? *$"),)),
+]
+# The schema's pattern tells clients (and generated tests) the shape _check_page_url wants.
+PageUrl = Annotated[
+    SingleLineText(PAGE_URL_MAX, min_length=1),
+    JsonSchemaExtra(
+        (
+            (
+                "pattern",
+                "^[Hh][Tt][Tt][Pp][Ss]?://[^\\u0000-\\u0020/?#@:\\[\\]\\u007f-\\u009f]+"
+                "(:[0-9]{1,5})?([/?#][^\\u0000-\\u001f\\u007f-\\u009f]*)?$",
+            ),
+        )
+    ),
+]
+Answer = MultiLineText(ANSWER_MAX, min_length=2)
+TrackingCode = Annotated[
+    str, StringConstraints(pattern=TRACKING_CODE_REGEX, min_length=16, max_length=16)
+]
 
 
 def _check_page_url(value: str) -> str:
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the page address must start with http:// or https:// and name a site")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # an unclosed [ in the host, say
+        hostname = None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise PydanticCustomError("page_url", "must start with http:// or https:// and name a site")
     return value
 
 
@@ -29,19 +93,67 @@ def _normalise_phone(value: str | None) -> str | None:
         return compact.replace("-", "").removeprefix("+").removeprefix("86")[-11:]
     if LANDLINE.fullmatch(compact):
         return compact
-    raise ValueError("give an 11-digit mobile number (13812345678) or a landline (010-12345678)")
+    raise PydanticCustomError(
+        "phone", "must be an 11-digit mobile number (13812345678) or a landline (010-12345678)"
+    )
+
+
+def _email_fits_column(value: str | None) -> str | None:
+    # EmailStr takes addresses of up to 254 characters; the column holds 200.
+    if value is not None and len(value) > CITIZEN_EMAIL_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": CITIZEN_EMAIL_MAX},
+        )
+    return value
 
 
 class ReportCreate(SQLModel):
-    site_code: str | None = Field(default=None, description="网站标识码, from the site's footer")
-    page_url: str = Field(max_length=2000, description="the page with the error")
+    """A citizen's report of an error on a government website."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_code": "6108000003",
+                    "page_url": "https://www.shaanxi.gov.cn/zfxxgk/tzgg/202609/t20260915_1.html",
+                    "category": 4,
+                    "description": "通知标题把“教育厅”写成了“叫育厅”，请核实更正。",
+                    "name": "张先生",
+                    "phone": "13812345678",
+                    "email": "zhang@example.com",
+                }
+            ]
+        }
+    )
+
+    site_code: GivenSiteCode | None = Field(
+        default=None, description="网站标识码, from the site's footer"
+    )
+    page_url: PageUrl = Field(description="the page with the error")
     category: Category = Field(
         description=" · ".join(f"{code.value} {label}" for code, label in CATEGORY_LABELS.items())
     )
-    description: str = Field(description="what is wrong, 5 to 2000 characters")
-    name: str | None = Field(default=None, max_length=50)
-    phone: str | None = None
-    email: EmailStr | None = None
+    description: MultiLineText(DESCRIPTION_MAX, min_length=DESCRIPTION_MIN) = Field(
+        description="what is wrong, 5 to 2000 characters"
+    )
+    name: SingleLineText(CITIZEN_NAME_MAX) | None = Field(
+        default=None, description="your name, seen only by the unit that answers (optional)"
+    )
+    phone: (
+        Annotated[
+            SingleLineText(CITIZEN_PHONE_MAX),
+            JsonSchemaExtra((("pattern", PHONE_PATTERN),)),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="a mobile (13812345678) or landline (010-12345678), to be told of the answer",
+    )
+    email: Annotated[EmailStr, MaxLen(CITIZEN_EMAIL_MAX)] | None = Field(
+        default=None, description="an e-mail address, to be told of the answer (optional)"
+    )
 
     @field_validator("site_code")
     @classmethod
@@ -49,7 +161,8 @@ class ReportCreate(SQLModel):
         if value is None or not value.strip():
             return None
         value = value.strip()
-        check_site_code(value)
+        if not is_valid_site_code(value):
+            raise PydanticCustomError("site_code", "is not a site code: " + SITE_CODE_HINT)
         return value
 
     @field_validator("page_url")
@@ -57,13 +170,25 @@ class ReportCreate(SQLModel):
     def _page_url(cls, value: str) -> str:
         return _check_page_url(value)
 
-    @field_validator("description")
+    # Before the length limits, which count what is left once the spaces around are gone.
+    @field_validator("description", mode="before")
     @classmethod
-    def _description(cls, value: str) -> str:
+    def _description(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         value = value.strip()
-        if not 5 <= len(value) <= 2000:
-            raise ValueError(f"describe the error in 5 to 2000 characters (you wrote {len(value)})")
+        if len(value) < DESCRIPTION_MIN:
+            raise PydanticCustomError(
+                "description_length",
+                "describe the error in {min} to {max} characters (you wrote {length})",
+                {"min": DESCRIPTION_MIN, "max": DESCRIPTION_MAX, "length": len(value)},
+            )
         return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return _email_fits_column(value)
 
     @field_validator("name")
     @classmethod
@@ -76,81 +201,130 @@ class ReportCreate(SQLModel):
         return _normalise_phone(value)
 
 
-class ReportReceipt(SQLModel):
-    """What a citizen gets back on submitting: keep the tracking code."""
+class LocalDates(SQLModel):
+    """The local dates of receipt and due dates, the days a client filters and counts on."""
 
-    tracking_code: str
-    status: ReportStatus
-    owner_unit_name: str | None
     received_at: datetime
     first_reply_due_at: datetime | None
     resolution_due_at: datetime | None
-    deadlines_provisional: bool = Field(
-        description="the due dates lie past the official calendar and follow the weekend rule"
+
+    @computed_field(description=RECEIVED_DATE_DESCRIPTION)
+    @property
+    def received_date(self) -> date:
+        return self.received_at.astimezone(business_zone()).date()
+
+    @computed_field(description="the local date of first_reply_due_at")
+    @property
+    def first_reply_due_date(self) -> date | None:
+        due = self.first_reply_due_at
+        return due.astimezone(business_zone()).date() if due else None
+
+    @computed_field(description="the local date of resolution_due_at")
+    @property
+    def resolution_due_date(self) -> date | None:
+        due = self.resolution_due_at
+        return due.astimezone(business_zone()).date() if due else None
+
+
+class ReportReceipt(LocalDates):
+    """What a citizen gets back on submitting: keep the tracking code."""
+
+    tracking_code: str = Field(description=TRACKING_CODE_DESCRIPTION)
+    status: ReportStatus = Field(description="the report's state")
+    owner_unit_name: str | None = Field(
+        description="the unit that answers it (主办单位); null while no site matched"
+    )
+    received_at: LocalDateTime = Field(description="when the report was received")
+    first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
+    resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
+    deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+
+
+class PublicEvent(SQLModel):
+    """A step of a report's history as the citizen sees it (internal notes stay internal)."""
+
+    kind: EventKind = Field(description="what happened")
+    at: LocalDateTime = Field(description="when it happened")
+    text: str | None = Field(
+        default=None, description="the unit's answer or question, or the citizen's supplement"
+    )
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="verdict of a resolution, reason of a decline, unit holding it after a "
+        "transfer or routing",
     )
 
 
-class TimelineEntry(SQLModel):
-    kind: str
-    at: datetime
-    text: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class ReportPublic(SQLModel):
+class ReportPublic(LocalDates):
     """A report as anyone holding its tracking code sees it: never contact details."""
 
-    tracking_code: str
-    status: ReportStatus
-    category: Category
-    category_label: str
-    site_code: str | None
-    site_name: str | None
-    page_url: str
-    description: str
-    owner_unit_name: str | None
-    received_at: datetime
-    first_reply_due_at: datetime | None
-    resolution_due_at: datetime | None
-    deadlines_provisional: bool
-    verdict: Verdict | None
-    decline_reason: DeclineReason | None
-    first_reply: str | None
-    final_answer: str | None
+    tracking_code: str = Field(description=TRACKING_CODE_DESCRIPTION)
+    status: ReportStatus = Field(description="the report's state")
+    category: Category = Field(description="the kind of error")
+    category_label: str = Field(description="the category in Chinese, e.g. 错别字")
+    site_code: str | None = Field(description="网站标识码 of the site, when known")
+    site_name: str | None = Field(description="the site's name, when it is in the directory")
+    page_url: str = Field(description="the page with the error")
+    description: str = Field(description="what the citizen wrote")
+    owner_unit_name: str | None = Field(description="the unit that answers it (主办单位)")
+    received_at: LocalDateTime = Field(description="when the report was received")
+    first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
+    resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
+    deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+    verdict: Verdict | None = Field(description="the verdict once resolved (办结)")
+    decline_reason: DeclineReason | None = Field(description="why it was declined (不予受理)")
+    first_reply: str | None = Field(description="the unit's first reply (首次答复)")
+    final_answer: str | None = Field(description="the unit's final answer on closing it")
     question: str | None = Field(description="what the unit asked, while it awaits you")
-    timeline: list[TimelineEntry]
+    events: list[PublicEvent] = Field(description="the report's history, oldest first")
 
 
 class SupplementIn(SQLModel):
-    text: str = Field(min_length=2, max_length=2000)
+    """The citizen's answer to the unit's question."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "出错的是“通知公告”栏目第一条，截图已另行发送。"}]}
+    )
+
+    text: MultiLineText(SUPPLEMENT_MAX, min_length=2) = Field(
+        description="the information the unit asked for"
+    )
 
 
-class ReportSummary(SQLModel):
+class ReportSummary(LocalDates):
     """A line of a unit's inbox."""
 
-    id: int
-    tracking_code: str
-    status: ReportStatus
-    category: Category
-    site_code: str | None
-    page_url: str
-    owner_unit_id: int | None
-    received_at: datetime
-    assigned_at: datetime | None
-    first_reply_due_at: datetime | None
-    resolution_due_at: datetime | None
-    deadlines_provisional: bool
-    first_responded_at: datetime | None
-    closed_at: datetime | None
+    id: int = Field(description="the report's id in unit endpoints")
+    tracking_code: str = Field(description=TRACKING_CODE_DESCRIPTION)
+    status: ReportStatus = Field(description="the report's state")
+    category: Category = Field(description="the kind of error")
+    site_code: str | None = Field(description="网站标识码 as given or as routed")
+    page_url: str = Field(description="the page with the error")
+    owner_unit_id: int | None = Field(description="the unit holding it; null while unrouted")
+    received_at: LocalDateTime = Field(description="when the citizen submitted it")
+    assigned_at: LocalDateTime | None = Field(
+        description="when the current owner unit received it: its clocks start here"
+    )
+    first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
+    resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
+    deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+    first_responded_at: LocalDateTime | None = Field(
+        description="the current owner's first response: reply, resolution, decline or transfer"
+    )
+    closed_at: LocalDateTime | None = Field(description="when it was resolved or declined")
 
 
 class ReportEventOut(SQLModel):
-    id: int
-    kind: str
-    actor: str
-    actor_unit_id: int | None
-    at: datetime
-    data: dict[str, Any]
+    """A step of a report's history: every change, reminder and escalation."""
+
+    id: int = Field(description="the event's id, increasing")
+    kind: EventKind = Field(description="what happened")
+    actor: str = Field(description="citizen, system, scheduler or unit:<unit id>:<role>")
+    actor_unit_id: int | None = Field(description="the acting unit, for unit actions")
+    at: LocalDateTime = Field(description="when it happened")
+    data: dict[str, Any] = Field(
+        description="the event's particulars: text, verdict, reason, from_unit_id, to_unit_id…"
+    )
 
 
 class ReportDetail(ReportSummary):
@@ -160,66 +334,125 @@ class ReportDetail(ReportSummary):
     an admin elsewhere in the tree, or anyone looking at an unrouted report, gets nulls.
     """
 
-    description: str
-    site_id: int | None
-    citizen_name: str | None
-    citizen_phone: str | None
-    citizen_email: str | None
-    verdict: Verdict | None
-    decline_reason: DeclineReason | None
-    first_reply: str | None
-    final_answer: str | None
-    first_replied_at: datetime | None
-    handling_workdays: int | None
-    paused_at: datetime | None
-    paused_workdays: int
-    clock: int
-    events: list[ReportEventOut]
-
-
-class InboxPage(SQLModel):
-    items: list[ReportSummary]
-    total: int
-    limit: int
-    offset: int
+    description: str = Field(description="what the citizen wrote")
+    site_id: int | None = Field(description="the site in the directory, when matched")
+    citizen_name: str | None = Field(description="the citizen's name (owner unit and above only)")
+    citizen_phone: str | None = Field(description="the citizen's phone (owner unit and above only)")
+    citizen_email: str | None = Field(
+        description="the citizen's e-mail (owner unit and above only)"
+    )
+    verdict: Verdict | None = Field(description="the verdict once resolved (办结)")
+    decline_reason: DeclineReason | None = Field(description="why it was declined (不予受理)")
+    first_reply: str | None = Field(description="the first reply (首次答复) the citizen sees")
+    final_answer: str | None = Field(description="the final answer on closing it")
+    first_replied_at: LocalDateTime | None = Field(description="when the first reply was given")
+    handling_workdays: int | None = Field(
+        description="working days from receipt by the owner to closing, less the days paused"
+    )
+    paused_at: LocalDateTime | None = Field(description="since when it awaits the citizen")
+    paused_workdays: int = Field(description="working days paused on the current clock")
+    clock: int = Field(description="clocks started so far (each transfer starts one)")
+    events: list[ReportEventOut] = Field(description="the whole history, oldest first")
 
 
 class ReplyIn(SQLModel):
-    answer: str = Field(min_length=2, max_length=5000)
+    """The first reply (首次答复), which the citizen sees."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "已收到您的留言，我们正在核实，将尽快处理。"}]}
+    )
+
+    text: Answer = Field(description="the reply the citizen reads")
 
 
 class ResolveIn(SQLModel):
-    verdict: Verdict
-    answer: str = Field(min_length=2, max_length=5000)
+    """Closing a report (办结) with a verdict and the final answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"verdict": "confirmed", "text": "经核实，错别字已更正，感谢您的监督。"}]
+        }
+    )
+
+    verdict: Verdict = Field(description="属实 (confirmed, fixed) or 不属实 (not confirmed)")
+    text: Answer = Field(description="the final answer the citizen reads")
 
 
 class DeclineIn(SQLModel):
-    reason: DeclineReason
-    answer: str = Field(min_length=2, max_length=5000)
+    """Not taking a report up (不予受理), with the reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "duplicate", "text": "与您此前的留言重复，已在原留言中答复。"}]
+        }
+    )
+
+    reason: DeclineReason = Field(description="why it is not taken up")
+    text: Answer = Field(description="the answer the citizen reads")
 
 
 class TransferIn(SQLModel):
-    to_unit_id: int
-    note: str = Field(default="", max_length=2000)
+    """Handing a report to another unit (转办)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to_unit_id": 12, "text": "该栏目由市教育局维护。"}]}
+    )
+
+    to_unit_id: Id = Field(description="the unit that receives it")
+    text: MultiLineText(NOTE_MAX) = Field(
+        default="", description="an internal note for the receiving unit; the citizen never sees it"
+    )
 
 
 class InfoRequestIn(SQLModel):
-    question: str = Field(min_length=2, max_length=2000)
+    """A question to the citizen; the clocks pause until the answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "请提供出错页面的完整网址或截图。"}]}
+    )
+
+    text: MultiLineText(QUESTION_MAX, min_length=2) = Field(
+        description="the question the citizen reads"
+    )
 
 
 class RouteIn(SQLModel):
-    unit_id: int | None = None
-    site_id: int | None = None
+    """Routing an unrouted report: give exactly one of site_id and unit_id."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"site_id": 3}, {"unit_id": 12}]})
+
+    unit_id: Id | None = Field(default=None, description="the unit to hold it")
+    site_id: Id | None = Field(
+        default=None, description="the site it is about: its owner unit holds it"
+    )
 
 
 class InboxFilters(SQLModel):
-    status: ReportStatus | None = None
-    category: Category | None = None
-    site_code: str | None = None
-    received_from: date | None = None
-    received_to: date | None = None
-    overdue: bool | None = None
-    due_within_workdays: int | None = Field(default=None, ge=0, le=60)
-    unit_id: int | None = None
-    limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    status: ReportStatus | None = Field(default=None, description="only reports in this state")
+    category: Category | None = Field(default=None, description="only this kind of error")
+    site_code: GivenSiteCode | None = Field(
+        default=None, description="only this site's reports, e.g. 6108000003"
+    )
+    received_from: IsoDate | None = Field(
+        default=None, description="received on or after this local date (received_date)"
+    )
+    received_to: IsoDate | None = Field(
+        default=None, description="received on or before this local date (received_date)"
+    )
+    overdue: bool | None = Field(
+        default=None, description="true: past a due date and still running; false: the others"
+    )
+    due_within_workdays: int | None = Field(
+        default=None,
+        ge=0,
+        le=60,
+        description="running reports whose next due date falls within N working days (0: today)",
+    )
+    unit_id: Id | None = Field(default=None, description="only the reports this unit holds")
+    limit: int = Field(
+        default=DEFAULT_LIMIT,
+        ge=1,
+        le=MAX_LIMIT,
+        description="page size, 50 by default, at most 500",
+    )
+    offset: Offset = Field(default=0, description="items to skip: 0 for the first page")

@@ -28,6 +28,7 @@ from app.reports.models import (
     CLOCKED_STATUSES,
     PUBLIC_EVENT_KINDS,
     RUNNING_STATUSES,
+    STATUS_LABELS,
     Category,
     EventKind,
     Report,
@@ -38,6 +39,7 @@ from app.reports.schemas import (
     DeclineIn,
     InboxFilters,
     InfoRequestIn,
+    PublicEvent,
     ReplyIn,
     ReportCreate,
     ReportDetail,
@@ -46,7 +48,6 @@ from app.reports.schemas import (
     ReportReceipt,
     ResolveIn,
     RouteIn,
-    TimelineEntry,
     TransferIn,
 )
 from app.workdays.calendar import WorkCalendar
@@ -54,6 +55,16 @@ from app.workdays.calendar import WorkCalendar
 # Crockford-style alphabet without 0/O, 1/I/L: codes are read out over the phone.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 16  # about 79 bits: unguessable
+
+# What _require_status refuses, in the words of the Chinese error message.
+ACTION_LABELS = {
+    "reply to": "答复",
+    "resolve": "办结",
+    "decline": "不予受理",
+    "ask about": "请网民补充信息",
+    "transfer": "转办",
+    "route": "分办",
+}
 
 SYSTEM_ACTOR = "system"
 CITIZEN_ACTOR = "citizen"
@@ -184,7 +195,11 @@ def get_by_tracking_code(
         query = query.with_for_update().execution_options(populate_existing=True)
     report = session.exec(query).first()
     if report is None:
-        raise NotFound("no report has this tracking code; check it against your receipt")
+        raise NotFound(
+            "没有留言使用这个查询码，请与提交时的回执核对",
+            en="no report has this tracking code; check it against your receipt",
+            code="report_not_found",
+        )
     return report
 
 
@@ -215,35 +230,33 @@ def events_of(*, session: Session, report_id: int) -> list[ReportEvent]:
     return list(session.exec(query).all())
 
 
-def _public_entry(*, session: Session, event: ReportEvent) -> TimelineEntry:
+def _public_event(*, session: Session, event: ReportEvent) -> PublicEvent:
     data = event.data
     text: str | None = None
-    details: dict[str, Any] = {}
+    public: dict[str, Any] = {}
     match event.kind:
-        case EventKind.replied:
-            text = data.get("answer")
+        case EventKind.replied | EventKind.info_requested:
+            text = data.get("text")
         case EventKind.resolved:
-            text = data.get("answer")
-            details = {"verdict": data.get("verdict")}
+            text = data.get("text")
+            public = {"verdict": data.get("verdict")}
         case EventKind.declined:
-            text = data.get("answer")
-            details = {"reason": data.get("reason")}
-        case EventKind.info_requested:
-            text = data.get("question")
+            text = data.get("text")
+            public = {"reason": data.get("reason")}
         case EventKind.transferred | EventKind.routed:
             # Internal notes stay internal; the citizen learns who holds the report now.
-            details = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}
-    return TimelineEntry(kind=event.kind, at=event.at, text=text, details=details)
+            public = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}
+    return PublicEvent(kind=event.kind, at=event.at, text=text, data=public)
 
 
 def public_view(*, session: Session, report: Report) -> ReportPublic:
-    """What the holder of a tracking code may see: status, answers, timeline; no contact."""
+    """What the holder of a tracking code may see: status, answers, history; no contact."""
     site = session.get(Site, report.site_id) if report.site_id else None
     events = events_of(session=session, report_id=report.id)
     question = None
     if report.status == ReportStatus.awaiting_citizen:
         asked = [e for e in events if e.kind == EventKind.info_requested]
-        question = asked[-1].data.get("question") if asked else None
+        question = asked[-1].data.get("text") if asked else None
     return ReportPublic(
         tracking_code=report.tracking_code,
         status=report.status,
@@ -263,8 +276,8 @@ def public_view(*, session: Session, report: Report) -> ReportPublic:
         first_reply=report.first_reply,
         final_answer=report.final_answer,
         question=question,
-        timeline=[
-            _public_entry(session=session, event=e) for e in events if e.kind in PUBLIC_EVENT_KINDS
+        events=[
+            _public_event(session=session, event=e) for e in events if e.kind in PUBLIC_EVENT_KINDS
         ],
     )
 
@@ -294,7 +307,11 @@ def supplement(
     # meanwhile wins, and this supplement is refused rather than reopening or re-clocking it.
     report = get_by_tracking_code(session=session, tracking_code=tracking_code, for_update=True)
     if report.status != ReportStatus.awaiting_citizen:
-        raise Conflict("this report is not waiting for information from you")
+        raise Conflict(
+            "这条留言目前不需要您补充信息",
+            en="this report is not waiting for information from you",
+            code="report_not_awaiting_citizen",
+        )
     report.status = report.status_before_pause or ReportStatus.assigned
     paused = _end_pause(report=report, now=now, calendar=calendar, settings=settings)
     apply_deadlines(report=report, calendar=calendar, settings=settings)
@@ -330,7 +347,11 @@ def _require_visible(
 ) -> Report:
     """The report if the caller may see it; another unit's is 404, its existence not leaked."""
     if report is None or not _visible(session=session, principal=principal, report=report):
-        raise NotFound(f"report {report_id} not found")
+        raise NotFound(
+            f"留言 {report_id} 不存在或不在您的单位范围内",
+            en=f"report {report_id} not found",
+            code="report_not_found",
+        )
     return report
 
 
@@ -371,13 +392,19 @@ def unit_view(*, session: Session, principal: Principal, report: Report) -> Repo
 def _require_owner(*, principal: Principal, report: Report) -> None:
     if report.owner_unit_id != principal.unit_id:
         raise Forbidden(
-            "only the owner unit answers its reports; a supervisor can transfer it instead"
+            "只有主办单位才能答复自己的留言；上级单位可以将其转办",
+            en="only the owner unit answers its reports; a supervisor can transfer it instead",
+            code="owner_unit_required",
         )
 
 
 def _require_status(report: Report, allowed: tuple[ReportStatus, ...], action: str) -> None:
     if report.status not in allowed:
-        raise Conflict(f"cannot {action} a report that is {report.status.value}")
+        raise Conflict(
+            f"这条留言当前状态为“{STATUS_LABELS[report.status]}”，不能{ACTION_LABELS[action]}",
+            en=f"cannot {action} a report that is {report.status.value}",
+            code="report_state_conflict",
+        )
 
 
 def _mark_responded(report: Report, now: datetime) -> None:
@@ -415,7 +442,7 @@ def reply(
     _require_owner(principal=principal, report=report)
     _require_status(report, (ReportStatus.assigned,), "reply to")
     report.status = ReportStatus.replied
-    report.first_reply = reply_in.answer
+    report.first_reply = reply_in.text
     report.first_replied_at = now
     _mark_responded(report, now)
     plan_next_rung(report=report, calendar=calendar, settings=settings)
@@ -425,7 +452,7 @@ def reply(
         kind=EventKind.replied,
         principal=principal,
         at=now,
-        data={"answer": reply_in.answer},
+        data={"text": reply_in.text},
     )
     _touch(session=session, report=report, now=now)
     return report
@@ -448,14 +475,14 @@ def resolve(
     _close(report=report, now=now, calendar=calendar, settings=settings)
     report.status = ReportStatus.resolved
     report.verdict = resolve_in.verdict
-    report.final_answer = resolve_in.answer
+    report.final_answer = resolve_in.text
     record_event(
         session=session,
         report=report,
         kind=EventKind.resolved,
         principal=principal,
         at=now,
-        data={"verdict": resolve_in.verdict.value, "answer": resolve_in.answer},
+        data={"verdict": resolve_in.verdict.value, "text": resolve_in.text},
     )
     _touch(session=session, report=report, now=now)
     return report
@@ -478,14 +505,14 @@ def decline(
     _close(report=report, now=now, calendar=calendar, settings=settings)
     report.status = ReportStatus.declined
     report.decline_reason = decline_in.reason
-    report.final_answer = decline_in.answer
+    report.final_answer = decline_in.text
     record_event(
         session=session,
         report=report,
         kind=EventKind.declined,
         principal=principal,
         at=now,
-        data={"reason": decline_in.reason.value, "answer": decline_in.answer},
+        data={"reason": decline_in.reason.value, "text": decline_in.text},
     )
     _touch(session=session, report=report, now=now)
     return report
@@ -513,7 +540,7 @@ def request_info(
         kind=EventKind.info_requested,
         principal=principal,
         at=now,
-        data={"question": info_in.question},
+        data={"text": info_in.text},
     )
     _touch(session=session, report=report, now=now)
     return report
@@ -566,10 +593,18 @@ def transfer(
         if found is None or not directory.is_within(
             session=session, unit_id=found.id, root_unit_id=principal.unit_id
         ):
-            raise Forbidden("a supervisor transfers only to units within its own subtree")
+            raise Forbidden(
+                "上级单位只能转办给本单位管辖范围内的单位",
+                en="a supervisor transfers only to units within its own subtree",
+                code="transfer_outside_subtree",
+            )
     target = directory.get_unit(session=session, unit_id=transfer_in.to_unit_id)
     if target.id == report.owner_unit_id:
-        raise Conflict("the report is already with this unit")
+        raise Conflict(
+            "留言已在该单位，请选择其他单位转办",
+            en="the report is already with this unit",
+            code="transfer_to_same_unit",
+        )
     from_unit_id = report.owner_unit_id
     _mark_responded(report, now)
     # The receiving unit's clocks start afresh, so an open pause simply ends here.
@@ -580,7 +615,7 @@ def transfer(
         kind=EventKind.transferred,
         principal=principal,
         at=now,
-        data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "note": transfer_in.note},
+        data={"from_unit_id": from_unit_id, "to_unit_id": target.id, "text": transfer_in.text},
     )
     _record_admin_action(
         session=session,
@@ -608,7 +643,11 @@ def route(
     """An operator routes an unrouted report to a site's owner or straight to a unit."""
     # A bad payload is 422 whatever the report's state, before the row is locked.
     if (route_in.site_id is None) == (route_in.unit_id is None):
-        raise Unprocessable("give either site_id or unit_id")
+        raise Unprocessable(
+            "请给出 site_id 或 unit_id 二者之一（不能都给，也不能都不给）",
+            en="give either site_id or unit_id",
+            code="route_target_invalid",
+        )
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_status(report, (ReportStatus.unrouted,), "route")
     if route_in.site_id is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.contract import describe_enum
 from app.db import UtcDateTime, utcnow
 
 
@@ -44,6 +45,18 @@ class NotificationKind(StrEnum):
     urge = "urge"
     supervise = "supervise"
     nightly_report = "nightly_report"
+
+
+describe_enum(
+    NotificationKind,
+    {
+        NotificationKind.new_report: "新留言",
+        NotificationKind.reminder: "到期提醒",
+        NotificationKind.urge: "催办",
+        NotificationKind.supervise: "督办",
+        NotificationKind.nightly_report: "每日时限报告",
+    },
+)
 
 
 class Notification(SQLModel, table=True):

@@ -21,10 +21,11 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.config import Settings
+from app.contract import describe_enum
 from app.db import dialect_insert, isoformat_or_none, session_scope
 from app.directory.models import Site, Unit
 from app.errors import Conflict, NotFound
@@ -112,7 +113,11 @@ def enqueue(
     """Write a notification to the outbox in the caller's transaction; None if the key exists."""
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id} not found")
+        raise NotFound(
+            f"单位 {unit_id} 不存在，请核对单位编号",
+            en=f"unit {unit_id} not found",
+            code="unit_not_found",
+        )
     not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
     return insert_ignoring_conflict(
         session=session,
@@ -455,6 +460,23 @@ class DeliveryState(StrEnum):
     pull_only = "pull_only"  # the unit has no webhook
 
 
+describe_enum(
+    DeliveryState,
+    {
+        DeliveryState.pending: "待推送或重试中",
+        DeliveryState.delivered: "已推送",
+        DeliveryState.failed: "推送失败（重试已用尽）",
+        DeliveryState.pull_only: "仅供拉取（单位无 webhook）",
+    },
+)
+
+
+def _page(*, session: Session, query, limit: int, offset: int) -> tuple[list[Notification], int]:
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Notification.id)).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
 def list_for_unit(
     *,
     session: Session,
@@ -462,8 +484,10 @@ def list_for_unit(
     unacknowledged: bool | None,
     after_id: int | None,
     limit: int,
-) -> list[Notification]:
-    """A unit's notifications, oldest first, after a cursor; optionally only unacknowledged."""
+    offset: int = 0,
+) -> tuple[list[Notification], int]:
+    """A page of a unit's notifications, oldest first, and their number; optionally only
+    those after an id, or only unacknowledged."""
     query = select(Notification).where(Notification.unit_id == unit_id)
     if unacknowledged is True:
         query = query.where(col(Notification.acknowledged_at).is_(None))
@@ -471,7 +495,7 @@ def list_for_unit(
         query = query.where(col(Notification.acknowledged_at).is_not(None))
     if after_id is not None:
         query = query.where(col(Notification.id) > after_id)
-    return list(session.exec(query.order_by(col(Notification.id)).limit(limit)).all())
+    return _page(session=session, query=query, limit=limit, offset=offset)
 
 
 def acknowledge(
@@ -480,7 +504,11 @@ def acknowledge(
     """Mark a unit's notification as read; a pending push stops. Another unit's is 404."""
     notification = session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.unit_id != unit_id:
-        raise NotFound(f"notification {notification_id} not found")
+        raise NotFound(
+            f"通知 {notification_id} 不存在或不属于您的单位",
+            en=f"notification {notification_id} not found",
+            code="notification_not_found",
+        )
     if notification.acknowledged_at is None:
         notification.acknowledged_at = now
         if notification.delivered_at is None:
@@ -507,8 +535,10 @@ def list_for_operators(
     unit_id: int | None,
     after_id: int | None,
     limit: int,
-) -> list[Notification]:
-    """Notifications by delivery state, oldest first: failed ones are what operators act on."""
+    offset: int = 0,
+) -> tuple[list[Notification], int]:
+    """A page of notifications by delivery state, oldest first, and their number: failed ones
+    are what operators act on."""
     query = select(Notification)
     delivered = col(Notification.delivered_at)
     failed = col(Notification.failed_at)
@@ -526,7 +556,7 @@ def list_for_operators(
         query = query.where(Notification.unit_id == unit_id)
     if after_id is not None:
         query = query.where(col(Notification.id) > after_id)
-    return list(session.exec(query.order_by(col(Notification.id)).limit(limit)).all())
+    return _page(session=session, query=query, limit=limit, offset=offset)
 
 
 def retry_failed(
@@ -540,15 +570,25 @@ def retry_failed(
     """Queue a failed push again, with a fresh retry window, at the next working-hours instant."""
     notification = session.get(Notification, notification_id, with_for_update=True)
     if notification is None:
-        raise NotFound(f"notification {notification_id} not found")
+        raise NotFound(
+            f"通知 {notification_id} 不存在或不属于您的单位",
+            en=f"notification {notification_id} not found",
+            code="notification_not_found",
+        )
     state = delivery_state(notification)
     if state != DeliveryState.failed:
-        raise Conflict(f"only a failed delivery can be retried; this one is {state.value}")
+        raise Conflict(
+            f"只有推送失败的通知才能重试，这条通知的状态是 {state.value}",
+            en=f"only a failed delivery can be retried; this one is {state.value}",
+            code="notification_not_failed",
+        )
     unit = session.get(Unit, notification.unit_id)
     if unit is None or not has_webhook(unit):
         raise Conflict(
-            "the unit has no webhook (address and secret) any more: it reads its notifications "
-            "with GET /api/v1/unit/notifications"
+            "该单位已没有 webhook（地址和密钥）：它通过 GET /api/v1/unit/notifications 读取通知",
+            en="the unit has no webhook (address and secret) any more: it reads its "
+            "notifications with GET /api/v1/unit/notifications",
+            code="webhook_missing",
         )
     notification.failed_at = None
     notification.first_attempt_at = None

@@ -1,11 +1,21 @@
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlmodel import Session, SQLModel
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AliasChoices
+from sqlmodel import Field, Session, SQLModel
 
 from app.auth import Principal, get_principal, require_admin
 from app.config import Settings
+from app.contract import (
+    DEFAULT_LIMIT,
+    MAX_ID,
+    LimitQuery,
+    LocalDateTime,
+    OffsetQuery,
+    Page,
+    error_responses,
+)
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.sla import notify
@@ -15,32 +25,40 @@ from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(tags=["notifications"])
 
+NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="the notification's id")]
+AfterIdQuery = Annotated[
+    int | None,
+    Query(ge=0, le=MAX_ID, description="only notifications with a larger id (the last one seen)"),
+]
+
 
 class NotificationOut(SQLModel):
-    id: int
-    key: str
-    kind: NotificationKind
-    unit_id: int
-    report_id: int | None
-    created_at: datetime
-    payload: dict[str, Any]
-    acknowledged_at: datetime | None
+    """A message to a unit: what its webhook receives, also for pulling."""
 
-
-class NotificationPage(SQLModel):
-    items: list[NotificationOut]
-    next_after_id: int | None
+    id: int = Field(description="the notification's id, increasing")
+    key: str = Field(description="unique key: the same event never makes two notifications")
+    kind: NotificationKind = Field(description="what it is about")
+    unit_id: int = Field(description="the unit it is for")
+    report_id: int | None = Field(description="the report it is about, if any")
+    created_at: LocalDateTime = Field(description="when it was written")
+    data: dict[str, Any] = Field(
+        validation_alias=AliasChoices("data", "payload"),
+        description="the particulars, as in the webhook body's data",
+    )
+    acknowledged_at: LocalDateTime | None = Field(description="when the unit acknowledged it")
 
 
 class NotificationDelivery(NotificationOut):
-    state: DeliveryState
-    not_before: datetime
-    attempts: int
-    first_attempt_at: datetime | None
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
-    failed_at: datetime | None
-    last_error: str | None
+    """A notification with the state of its webhook push, for operators."""
+
+    state: DeliveryState = Field(description="where its push stands")
+    not_before: LocalDateTime = Field(description="not pushed before (working hours only)")
+    attempts: int = Field(description="push attempts so far")
+    first_attempt_at: LocalDateTime | None = Field(description="the first push attempt")
+    next_attempt_at: LocalDateTime | None = Field(description="the next push attempt, if any")
+    delivered_at: LocalDateTime | None = Field(description="when the webhook accepted it")
+    failed_at: LocalDateTime | None = Field(description="when retries ran out")
+    last_error: str | None = Field(description="the last push's error, for operators")
 
 
 def _delivery(notification: Notification) -> NotificationDelivery:
@@ -49,31 +67,47 @@ def _delivery(notification: Notification) -> NotificationDelivery:
     )
 
 
-@router.get("/api/v1/unit/notifications", response_model=NotificationPage)
+@router.get(
+    "/api/v1/unit/notifications",
+    response_model=Page[NotificationOut],
+    summary="本单位的通知 (the unit's notifications to pull)",
+    responses=error_responses(401, 422),
+)
 def list_notifications(
-    unacknowledged: bool | None = Query(None, description="true: only those not acknowledged"),
-    after_id: int | None = Query(None, description="the next_after_id of the previous page"),
-    limit: int = Query(100, ge=1, le=500),
+    unacknowledged: bool | None = Query(
+        None, description="true: only those not acknowledged; false: only acknowledged ones"
+    ),
+    after_id: AfterIdQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
-) -> NotificationPage:
+) -> Page[NotificationOut]:
     """The caller's unit's notifications, oldest first: what its webhook gets, for pulling."""
-    rows = notify.list_for_unit(
+    rows, total = notify.list_for_unit(
         session=session,
         unit_id=principal.unit_id,
         unacknowledged=unacknowledged,
         after_id=after_id,
         limit=limit,
+        offset=offset,
     )
-    return NotificationPage(
+    return Page[NotificationOut](
         items=[NotificationOut.model_validate(row) for row in rows],
-        next_after_id=rows[-1].id if len(rows) == limit else None,
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
-@router.post("/api/v1/unit/notifications/{notification_id}/ack", response_model=NotificationOut)
+@router.post(
+    "/api/v1/unit/notifications/{notification_id}/ack",
+    response_model=NotificationOut,
+    summary="确认已读 (acknowledge a notification)",
+    responses=error_responses(401, 404, 422),
+)
 def acknowledge_notification(
-    notification_id: int,
+    notification_id: NotificationId,
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
@@ -85,27 +119,43 @@ def acknowledge_notification(
     return NotificationOut.model_validate(row)
 
 
-@router.get("/api/v1/admin/notifications", response_model=list[NotificationDelivery])
+@router.get(
+    "/api/v1/admin/notifications",
+    response_model=Page[NotificationDelivery],
+    summary="通知推送情况 (webhook deliveries, admin)",
+    responses=error_responses(401, 403, 422),
+)
 def list_deliveries(
     state: DeliveryState | None = Query(None, description="failed: pushes that ran out of retries"),
-    unit_id: int | None = None,
-    after_id: int | None = None,
-    limit: int = Query(100, ge=1, le=500),
+    unit_id: int | None = Query(None, ge=1, le=MAX_ID, description="only this unit's"),
+    after_id: AfterIdQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
-) -> list[NotificationDelivery]:
+) -> Page[NotificationDelivery]:
     """Notifications with their delivery state (admin), oldest first."""
-    rows = notify.list_for_operators(
-        session=session, state=state, unit_id=unit_id, after_id=after_id, limit=limit
+    rows, total = notify.list_for_operators(
+        session=session,
+        state=state,
+        unit_id=unit_id,
+        after_id=after_id,
+        limit=limit,
+        offset=offset,
     )
-    return [_delivery(row) for row in rows]
+    return Page[NotificationDelivery](
+        items=[_delivery(row) for row in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.post(
-    "/api/v1/admin/notifications/{notification_id}/retry", response_model=NotificationDelivery
+    "/api/v1/admin/notifications/{notification_id}/retry",
+    response_model=NotificationDelivery,
+    summary="重新推送失败的通知 (retry a failed push, admin)",
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 def retry_delivery(
-    notification_id: int,
+    notification_id: NotificationId,
     _: Principal = Depends(require_admin),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),

@@ -54,7 +54,7 @@ def notice(
                 notice_format=format,
             )
     except AppError as exc:
-        _fail(exc.message)
+        _fail(exc.message_en)
     if output is None and format in TEXT_FORMATS:
         sys.stdout.buffer.write(rendered.content)
         sys.stdout.flush()

@@ -355,5 +355,5 @@ def render_notice(stats: StatsOut, notice_format: NoticeFormat) -> RenderedFile:
     return RenderedFile(
         content=content,
         media_type=MEDIA_TYPES[notice_format],
-        filename=f"notice-{stats.period.key}.{notice_format.value}",
+        filename=f"tongbao-{stats.period.key}.{notice_format.value}",
     )

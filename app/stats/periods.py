@@ -5,16 +5,23 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.fields import DATE_MAX, DATE_MIN
+
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 PERIOD_HINT = (
     "give a month (2026-04), a quarter (2026-Q3), a year (2026) "
     "or a date range (2026-04-01..2026-04-30)"
 )
 
-_YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_YEAR = re.compile(r"^([0-9]{4})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{1,2})$")
+_QUARTER = re.compile(r"^([0-9]{4})-[Qq]([1-4])$")
+_RANGE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+# The shapes above, for the API's schema.
+PERIOD_PATTERN = (
+    r"^[0-9]{4}(-[0-9]{1,2}|-[Qq][1-4]|-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+)
+PERIOD_MAX = len("2026-04-01..2026-04-30")
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,11 @@ def parse_period(text: str) -> Period:
     period = _parse(text)
     if period.end >= date.max:
         raise ValueError(f"{text!r} is not a period (it runs to the end of the calendar)")
+    if period.start < DATE_MIN or period.end > DATE_MAX:
+        raise ValueError(
+            f"{text!r} is not a period the service keeps figures for: give dates between "
+            f"{DATE_MIN} and {DATE_MAX}"
+        )
     return period
 
 

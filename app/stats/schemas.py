@@ -6,6 +6,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
+from app.contract import LocalDateTime, Page, describe_enum
+
 # Plain pydantic models rather than SQLModel: these are built by the ten thousand for a
 # notice over a large directory, and pydantic builds them several times faster.
 
@@ -123,10 +125,22 @@ class Flag(StrEnum):
     late_first_replies = "late_first_replies"  # 有留言未按时首次答复
 
 
+describe_enum(
+    Flag,
+    {
+        Flag.low_completion: "办结率低于阈值",
+        Flag.slow_handling: "平均办理时间超过阈值",
+        Flag.late_first_replies: "有留言未按时首次答复",
+    },
+)
+
+
 class UnitStats(Record):
-    unit_id: int
-    unit_name: str
-    parent_id: int | None
+    """One unit's figures, its own and those of its whole subtree."""
+
+    unit_id: int = Field(description="the unit's id")
+    unit_name: str = Field(description="the unit's name")
+    parent_id: int | None = Field(description="the unit that supervises it")
     level: int = Field(description="0 for the unit the statistics are scoped to, 1 below it…")
     own: Figures = Field(description="reports the unit itself owns")
     subtree: Figures = Field(description="the unit and every unit it supervises, summed")
@@ -134,33 +148,43 @@ class UnitStats(Record):
 
 
 class RankingEntry(Record):
-    rank: int
-    unit_id: int
-    unit_name: str
-    value: float
-    valid: int
+    """A place in a league table; equal values share a rank (1, 2, 2, 4)."""
+
+    rank: int = Field(description="1 for the best")
+    unit_id: int = Field(description="the unit's id")
+    unit_name: str = Field(description="the unit's name")
+    value: float = Field(description="the figure ranked on")
+    valid: int = Field(description="the unit's own valid reports")
 
 
 class Rankings(BaseModel):
     """League tables of units with at least `ranking_min_valid` valid reports of their own."""
 
-    completion_rate: list[RankingEntry]
-    on_time_first_reply_rate: list[RankingEntry]
-    average_handling_workdays: list[RankingEntry]
+    completion_rate: list[RankingEntry] = Field(description="办结率, highest first")
+    on_time_first_reply_rate: list[RankingEntry] = Field(
+        description="按时首次答复率, highest first"
+    )
+    average_handling_workdays: list[RankingEntry] = Field(
+        description="平均办理工作日, fewest first"
+    )
 
 
 class Thresholds(BaseModel):
-    completion_rate: float
-    average_handling_workdays: float
-    ranking_min_valid: int
-    first_reply_workdays: int
+    """The settings the flags and rankings apply."""
+
+    completion_rate: float = Field(description="flagged below this completion rate")
+    average_handling_workdays: float = Field(description="flagged above this average")
+    ranking_min_valid: int = Field(description="ranked only with this many valid reports")
+    first_reply_workdays: int = Field(description="first reply due within this many days")
 
 
 class PeriodOut(BaseModel):
-    key: str
-    label: str
-    start: date
-    end: date
+    """The period counted, by local date of receipt."""
+
+    key: str = Field(description="the period as written in requests, e.g. 2026-Q3")
+    label: str = Field(description="the period in Chinese, e.g. 2026年第三季度")
+    start: date = Field(description="its first day")
+    end: date = Field(description="its last day, inclusive")
 
 
 class StatsOut(BaseModel):
@@ -176,6 +200,63 @@ class StatsOut(BaseModel):
     )
     units: list[UnitStats] = Field(description="every unit in scope, supervising units first")
     rankings: Rankings | None = Field(description="absent where unused (in notices)")
+
+
+class RankingsPage(BaseModel):
+    """League tables of units with at least `ranking_min_valid` valid reports, one page each."""
+
+    completion_rate: Page[RankingEntry] = Field(description="办结率, highest first")
+    on_time_first_reply_rate: Page[RankingEntry] = Field(
+        description="按时首次答复率, highest first"
+    )
+    average_handling_workdays: Page[RankingEntry] = Field(
+        description="平均办理工作日, fewest first"
+    )
+
+
+def _page_of(items: list, *, limit: int, offset: int) -> Page:
+    return Page(items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset)
+
+
+class StatsPage(BaseModel):
+    """Statistics of a period as the API returns them: the units and rankings paged."""
+
+    period: PeriodOut = Field(description="the period counted")
+    as_of: LocalDateTime = Field(description="the cut-off instant")
+    scope_unit_id: int | None = Field(description="null when the scope is every unit")
+    scope_unit_name: str | None = Field(description="the scope unit's name")
+    thresholds: Thresholds = Field(description="the thresholds applied")
+    totals: Figures = Field(description="the figures of the whole scope")
+    unrouted: int | None = Field(
+        description="reports received in the period still without an owner unit "
+        "(only when the scope is every unit: they belong to no subtree)"
+    )
+    units: Page[UnitStats] = Field(description="units in scope, supervising units first")
+    rankings: RankingsPage = Field(description="league tables of the scope's units")
+
+    @classmethod
+    def of(cls, stats: "StatsOut", *, limit: int, offset: int) -> "StatsPage":
+        """One page of a scope's statistics: units and each ranking cut to limit and offset."""
+        rankings = stats.rankings
+        return cls(
+            period=stats.period,
+            as_of=stats.as_of,
+            scope_unit_id=stats.scope_unit_id,
+            scope_unit_name=stats.scope_unit_name,
+            thresholds=stats.thresholds,
+            totals=stats.totals,
+            unrouted=stats.unrouted,
+            units=_page_of(stats.units, limit=limit, offset=offset),
+            rankings=RankingsPage(
+                completion_rate=_page_of(rankings.completion_rate, limit=limit, offset=offset),
+                on_time_first_reply_rate=_page_of(
+                    rankings.on_time_first_reply_rate, limit=limit, offset=offset
+                ),
+                average_handling_workdays=_page_of(
+                    rankings.average_handling_workdays, limit=limit, offset=offset
+                ),
+            ),
+        )
 
 
 class SlaLine(BaseModel):
@@ -194,8 +275,8 @@ class SlaLine(BaseModel):
 
 class SlaReportOut(BaseModel):
     report_date: date
-    as_of: datetime = Field(description="the snapshot instant: the end of report_date, local")
-    produced_at: datetime
+    as_of: LocalDateTime = Field(description="the snapshot instant: the end of report_date")
+    produced_at: LocalDateTime
     scope_unit_id: int | None
     lines: list[SlaLine]
     totals: dict[str, int]

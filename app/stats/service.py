@@ -41,7 +41,12 @@ def parse_period_or_422(text: str) -> Period:
     try:
         return parse_period(text)
     except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+        raise Unprocessable(
+            f"统计期间 {text!r} 无法识别：请写成 2026-04（月）、2026-Q3（季度）、2026（年）"
+            "或 2026-04-01..2026-04-30（日期范围）",
+            en=str(exc),
+            code="period_invalid",
+        ) from exc
 
 
 def cutoff(*, as_of: datetime | None, now: datetime, settings: Settings) -> datetime:
@@ -51,9 +56,11 @@ def cutoff(*, as_of: datetime | None, now: datetime, settings: Settings) -> date
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=settings.tz)
     if as_of > now:
+        local_now = now.astimezone(settings.tz).isoformat(timespec="milliseconds")
         raise Unprocessable(
-            "as_of lies in the future: statistics can only be taken up to now "
-            f"({now.astimezone(settings.tz).isoformat()})"
+            f"截止时间 as_of 晚于当前时间：统计只能截至现在（{local_now}），请改早一些",
+            en=f"as_of lies in the future: statistics can only be taken up to now ({local_now})",
+            code="as_of_in_future",
         )
     return as_of
 
@@ -61,7 +68,11 @@ def cutoff(*, as_of: datetime | None, now: datetime, settings: Settings) -> date
 def resolve_scope(*, session: Session, principal: Principal, unit_id: int | None) -> Unit | None:
     """The unit whose subtree a caller asks about; None means every unit (admins only)."""
     if principal.role == Role.handler:
-        raise Forbidden("statistics need a supervisor or admin token")
+        raise Forbidden(
+            "统计数据需要上级单位（supervisor）或管理员（admin）令牌，请换用这样的令牌",
+            en="statistics need a supervisor or admin token",
+            code="supervisor_token_required",
+        )
     if unit_id is None:
         if principal.role == Role.admin:
             return None
@@ -74,7 +85,11 @@ def resolve_scope(*, session: Session, principal: Principal, unit_id: int | None
         )
     ):
         # Units outside the caller's subtree are not confirmed to exist.
-        raise NotFound(f"unit {unit_id} not found")
+        raise NotFound(
+            f"单位 {unit_id} 不存在或不在您的管辖范围内，请核对单位编号",
+            en=f"unit {unit_id} not found",
+            code="unit_not_found",
+        )
     return unit
 
 
@@ -383,8 +398,11 @@ def sla_report(
     run = session.get(SlaReportRun, report_date)
     if run is None:
         raise NotFound(
-            f"no SLA report for {report_date.isoformat()}: reports are produced each night for "
-            "the day before (`zhaocuo sla-report --date` produces one by hand)"
+            f"{report_date.isoformat()} 没有时限报告：报告每晚为前一天生成，"
+            "可用 `zhaocuo sla-report --date` 手工生成",
+            en=f"no SLA report for {report_date.isoformat()}: reports are produced each night for "
+            "the day before (`zhaocuo sla-report --date` produces one by hand)",
+            code="sla_report_not_found",
         )
     query = (
         select(SlaReport, Unit.name, Unit.parent_id)

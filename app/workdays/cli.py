@@ -93,7 +93,7 @@ def load(
                 audit_actor=cli_actor(),
             )
     except AppError as exc:
-        _fail(exc.message)
+        _fail(exc.message_en)
     typer.echo(
         f"calendar {result.year} loaded: {result.holidays} holiday days, "
         f"{result.makeup_workdays} make-up working days; "

@@ -11,6 +11,9 @@ from typing import Literal
 from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
+from app.contract import LocalDateTime
+from app.fields import IsoDate, SingleLineText
+
 CSV_COLUMNS = ("date", "kind", "name")
 
 # The 2026 notice (国务院办公厅关于2026年部分节假日安排的通知), as the OpenAPI example.
@@ -36,15 +39,22 @@ NOTICE_EXAMPLE = {
 }
 
 
+# CalendarDay.name's and CalendarYear.source's column lengths.
+DAY_NAME_MAX, SOURCE_MAX = 100, 300
+# More than any year's notice lists (about 30 days off and 6 make-up days).
+DAYS_PER_NOTICE_MAX = 366
+DayName = SingleLineText(DAY_NAME_MAX, min_length=1)
+
+
 class HolidayPeriod(SQLModel):
-    name: str = Field(min_length=1, max_length=100, description="the holiday, e.g. 春节")
-    start: dt.date = Field(description="first day off")
-    end: dt.date = Field(description="last day off, inclusive (equal to start for one day)")
+    name: DayName = Field(description="the holiday, e.g. 春节")
+    start: IsoDate = Field(description="first day off")
+    end: IsoDate = Field(description="last day off, inclusive (equal to start for one day)")
 
 
 class MakeupWorkday(SQLModel):
-    name: str = Field(min_length=1, max_length=100, description="the holiday it makes up for")
-    date: dt.date = Field(description="a Saturday or Sunday that is a working day (调休上班)")
+    name: DayName = Field(description="the holiday it makes up for")
+    date: IsoDate = Field(description="a Saturday or Sunday that is a working day (调休上班)")
 
 
 class CalendarNotice(SQLModel):
@@ -53,13 +63,15 @@ class CalendarNotice(SQLModel):
     # A misspelt key must not silently load a year without its make-up days.
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [NOTICE_EXAMPLE]})
 
-    source: str = Field(
-        min_length=1,
-        max_length=300,
+    source: SingleLineText(SOURCE_MAX, min_length=1) = Field(
         description="the notice, e.g. 国务院办公厅关于…的通知 国办发明电〔…〕",
     )
-    holidays: list[HolidayPeriod]
-    makeup_workdays: list[MakeupWorkday]
+    holidays: list[HolidayPeriod] = Field(
+        max_length=DAYS_PER_NOTICE_MAX, description="the holidays (放假) of the year"
+    )
+    makeup_workdays: list[MakeupWorkday] = Field(
+        max_length=DAYS_PER_NOTICE_MAX, description="weekend days worked to make up (调休上班)"
+    )
 
     def years(self) -> set[int]:
         """The years of every date the notice lists."""
@@ -99,29 +111,35 @@ class CalendarNotice(SQLModel):
 
 
 class CalendarYearPublic(SQLModel):
-    year: int
+    """A year of the working-day calendar as the service applies it."""
+
+    year: int = Field(description="the calendar year")
     basis: Literal["loaded", "package", "weekend_rule"] = Field(
         description="loaded from a notice by an operator, shipped in the chinesecalendar "
         "package, or no official data (Monday to Friday are working days)"
     )
     official: bool = Field(description="false when the weekend rule stands in for the notice")
-    source: str | None
-    loaded_at: dt.datetime | None
-    loaded_by: str | None
+    source: str | None = Field(description="the notice it was loaded from, if loaded")
+    loaded_at: LocalDateTime | None = Field(description="when an operator loaded it")
+    loaded_by: str | None = Field(description="who loaded it (unit:<id>:admin or cli)")
     working_days: int = Field(description="working days in the year")
-    holidays: list[HolidayPeriod]
-    makeup_workdays: list[MakeupWorkday]
+    holidays: list[HolidayPeriod] = Field(description="the holidays (放假) of the year")
+    makeup_workdays: list[MakeupWorkday] = Field(
+        description="weekend days worked to make up (调休上班)"
+    )
 
 
 class CoveragePublic(SQLModel):
     covered_until: dt.date = Field(description="the last day the official calendar covers")
     days_left: int = Field(description="days from today to covered_until (negative once past)")
     warning: bool = Field(description="coverage ends within the warning period, or has ended")
-    message: str
+    message: str = Field(description="what the coverage means and what to do, for operators")
 
 
 class CalendarLoadResult(SQLModel):
-    year: int
+    """What a calendar load stored and changed."""
+
+    year: int = Field(description="the year loaded")
     holidays: int = Field(description="holiday days stored")
     makeup_workdays: int = Field(description="make-up working days stored")
     reports_moved: int = Field(description="open reports whose due dates changed")

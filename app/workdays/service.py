@@ -139,7 +139,11 @@ def load_year(
         covered_until=get_calendar(session).covered_until,
     )
     if problems:
-        raise Unprocessable(f"calendar {year} not loaded: " + "; ".join(problems))
+        raise Unprocessable(
+            f"{year}年日历未载入，请按国务院通知改正后重新提交：" + "；".join(problems),
+            en=f"calendar {year} not loaded: " + "; ".join(problems),
+            code="calendar_notice_invalid",
+        )
 
     # Lock the year's row so that two loads of one year run one after the other.
     record = session.exec(
@@ -156,8 +160,11 @@ def load_year(
         session.flush()
     except IntegrityError:
         raise Conflict(
-            f"calendar {year} was being loaded by another request at the same time; "
-            f"check GET /api/v1/calendar/{year} and load again if needed"
+            f"另一个请求正在同时载入{year}年日历：请查看 GET /api/v1/calendar/{year}，"
+            "如有需要再载入一次",
+            en=f"calendar {year} was being loaded by another request at the same time; "
+            f"check GET /api/v1/calendar/{year} and load again if needed",
+            code="calendar_load_conflict",
         ) from None
 
     session.exec(delete(CalendarDay).where(CalendarDay.year == year))

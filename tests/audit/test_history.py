@@ -67,7 +67,7 @@ def test_minting_a_handler_token_for_another_unit_is_on_record(
     assert entry["after"]["unit_id"] == directory.dept_b1
     assert entry["after"]["role"] == "handler"
     assert entry["after"]["holder"] == "李四"
-    assert entry["at"] == "2026-11-23T10:00:00+08:00"
+    assert entry["at"] == "2026-11-23T10:00:00.000+08:00"
     assert "token_hash" not in entry["after"] and entry["after"]["token_hash_set"] is True
     assert minted["token"][10:] not in json.dumps(entry)
 
@@ -196,9 +196,9 @@ def test_the_list_filters_by_actor_and_time_and_pages_newest_first(
     assert everything["total"] == 3
     assert [e["entity_id"] for e in everything["items"]] == minted[::-1]
     assert [e["at"] for e in everything["items"]] == [
-        "2026-11-23T12:00:00+08:00",
-        "2026-11-23T11:00:00+08:00",
-        "2026-11-23T10:00:00+08:00",
+        "2026-11-23T12:00:00.000+08:00",
+        "2026-11-23T11:00:00.000+08:00",
+        "2026-11-23T10:00:00.000+08:00",
     ]
     page = history(client, admin, actor_token_id=admin["id"], limit=1, offset=1)
     assert (page["total"], page["limit"], page["offset"]) == (3, 1, 1)

@@ -658,3 +658,39 @@ def test_the_documented_example_does_what_the_documentation_says(
 
     assert result.exit_code == 0, result.output
     assert result.stdout == summary
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "character"),
+    [
+        ("9902000003,丙市\x0b财政局网站,,丙市财政局,\n", "name", "U+000B"),
+        ("9902000003,丙市财政局网站,,丙市\x01财政局,\n", "owner_unit", "U+0001"),
+        ("9902000003,丙市财政局网站,,丙市财政局,测试\x85省\n", "parent_unit", "U+0085"),
+        ('9902000003,"丙市财政局\n网站",,丙市财政局,\n', "name", "U+000A"),
+    ],
+)
+def test_control_characters_reject_the_file_naming_line_and_column(
+    session: Session, directory: Directory, tmp_path: Path, row: str, column: str, character: str
+):
+    before = directory_state(session)
+
+    with pytest.raises(ImportFailed) as failure:
+        import_sites(session=session, path=write(tmp_path, GOOD_ROWS + row))
+    session.rollback()
+
+    assert failure.value.status_code == 422
+    assert failure.value.code == "import_control_character"
+    assert failure.value.message_en.startswith(
+        f"line 4, column {column}: must not contain control characters ({character}"
+    )
+    assert failure.value.message.startswith(f"第 4 行 {column} 列含有控制字符")
+    assert directory_state(session) == before
+
+
+def test_control_characters_in_a_reports_export_reject_it():
+    row = report(
+        "1100000002", "甲市\x1f教育局网站", "甲市教育局", "http://b.example.gov.cn/", "2023-08-01"
+    )
+    with pytest.raises(ImportFailed) as failure:
+        parse_directory_csv(reports_csv([row]))
+    assert failure.value.message_en.startswith("line 2, column site_name: must not contain")

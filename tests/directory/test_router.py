@@ -19,12 +19,20 @@ def test_no_token_or_an_unknown_one_is_401(client: TestClient, directory: Direct
     assert missing.status_code == 401
     assert missing.headers["WWW-Authenticate"] == "Bearer"
     assert missing.json() == {
+        "detail": "缺少令牌：请在请求头中发送 Authorization: Bearer <令牌>",
+        "code": "token_missing",
+    }
+    in_english = client.get(f"{API}/units", headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
+    assert in_english.json() == {
         "detail": "missing bearer token: send 'Authorization: Bearer <token>'",
-        "code": "unauthorized",
+        "code": "token_missing",
     }
     assert basic.status_code == 401
     assert unknown.status_code == 401
-    assert unknown.json()["detail"] == "invalid or revoked token"
+    assert unknown.json() == {
+        "detail": "令牌无效或已被吊销，请向管理员申请新令牌",
+        "code": "token_invalid",
+    }
 
 
 @pytest.mark.parametrize("who", ["handler_a1", "supervisor_a"])
@@ -49,12 +57,15 @@ def test_directory_changes_and_tokens_need_an_admin_token(
     response = client.request(method.upper(), url, headers=directory.auth(who), **kwargs)
 
     assert response.status_code == 403
-    assert response.json()["detail"] == "this needs an admin token"
+    assert response.json() == {
+        "detail": "此操作需要管理员（admin）令牌",
+        "code": "admin_token_required",
+    }
 
 
 def names(response) -> set[str]:
     assert response.status_code == 200, response.text
-    return {item["name"] for item in response.json()}
+    return {item["name"] for item in response.json()["items"]}
 
 
 def test_unit_and_site_lists_are_limited_to_the_callers_subtree(
@@ -69,11 +80,24 @@ def test_unit_and_site_lists_are_limited_to_the_callers_subtree(
     assert len(names(client.get(f"{API}/units", headers=d.auth("admin")))) == 5
 
     sites_b = client.get(f"{API}/sites", headers=d.auth("supervisor_b")).json()
-    assert [(s["site_code"], s["hosts"]) for s in sites_b] == [
+    assert [(s["site_code"], s["hosts"]) for s in sites_b["items"]] == [
         (d.site_b1, ["jyj.yi.example.gov.cn"])
     ]
     all_sites = client.get(f"{API}/sites", headers=d.auth("admin")).json()
-    assert sorted(s["site_code"] for s in all_sites) == sorted([d.site_a1, d.site_b1])
+    assert sorted(s["site_code"] for s in all_sites["items"]) == sorted([d.site_a1, d.site_b1])
+    assert (all_sites["total"], all_sites["limit"], all_sites["offset"]) == (2, 50, 0)
+
+
+def test_units_come_in_pages_of_the_size_asked(client: TestClient, directory: Directory):
+    admin = directory.auth("admin")
+    every = client.get(f"{API}/units", headers=admin).json()
+    second = client.get(f"{API}/units", headers=admin, params={"limit": 2, "offset": 2}).json()
+
+    assert (every["total"], every["limit"], every["offset"]) == (5, 50, 0)
+    assert (second["total"], second["limit"], second["offset"]) == (5, 2, 2)
+    assert second["items"] == every["items"][2:4]
+    too_many = client.get(f"{API}/units", headers=admin, params={"limit": 501})
+    assert too_many.status_code == 422
 
 
 def test_admin_creates_and_changes_units(client: TestClient, directory: Directory):
@@ -95,16 +119,24 @@ def test_admin_creates_and_changes_units(client: TestClient, directory: Director
 @pytest.mark.parametrize(
     ("body", "status", "detail"),
     [
-        ({"name": "甲市教育局"}, 409, "a unit named '甲市教育局' already exists"),
-        ({"name": "丙市教育局", "parent_id": 999999}, 404, "unit 999999 not found"),
+        (
+            {"name": "甲市教育局"},
+            409,
+            ("unit_name_taken", "名为“甲市教育局”的单位已存在，单位名称不能重复"),
+        ),
+        (
+            {"name": "丙市教育局", "parent_id": 999999},
+            404,
+            ("unit_not_found", "单位 999999 不存在，请核对单位编号"),
+        ),
     ],
 )
 def test_unit_creation_conflicts(
-    client: TestClient, directory: Directory, body: dict, status: int, detail: str
+    client: TestClient, directory: Directory, body: dict, status: int, detail: tuple[str, str]
 ):
     response = client.post(f"{API}/units", headers=directory.auth("admin"), json=body)
     assert response.status_code == status
-    assert response.json()["detail"] == detail
+    assert (response.json()["code"], response.json()["detail"]) == detail
 
 
 @pytest.mark.parametrize("body", [{"name": "甲"}, {}, {"name": "丙市教育局", "parent_id": "x"}])
@@ -125,12 +157,14 @@ def test_unit_changes_that_break_the_tree_are_refused(client: TestClient, direct
     missing = client.patch(f"{API}/units/999999", headers=admin, json={"name": "无此单位"})
 
     assert cycle.status_code == 409
-    assert cycle.json()["detail"] == (
-        "a unit cannot be placed under itself or under a unit it supervises"
-    )
+    assert cycle.json() == {
+        "detail": "单位不能挂在自身或其下级单位之下，请选择其他上级单位",
+        "code": "unit_parent_cycle",
+    }
     assert taken.status_code == 409
+    assert taken.json()["code"] == "unit_name_taken"
     assert missing.status_code == 404
-    assert missing.json()["detail"] == "unit 999999 not found"
+    assert missing.json()["code"] == "unit_not_found"
     assert names(client.get(f"{API}/units", headers=directory.auth("supervisor_a"))) == {
         "甲市人民政府办公室",
         "甲市教育局",
@@ -169,26 +203,18 @@ def test_admin_registers_and_changes_sites(client: TestClient, directory: Direct
         "closed",
         [],
     )
-    sites_b = client.get(f"{API}/sites", headers=directory.auth("supervisor_b")).json()
+    sites_b = client.get(f"{API}/sites", headers=directory.auth("supervisor_b")).json()["items"]
     assert sorted(s["site_code"] for s in sites_b) == ["12BM010001", directory.site_b1]
 
 
 @pytest.mark.parametrize(
     ("change", "status", "detail"),
     [
-        ({"site_code": "9901000002"}, 409, "site 9901000002 already exists"),
-        (
-            {"hosts": ["jyj.jia.example.gov.cn"]},
-            409,
-            "host jyj.jia.example.gov.cn already belongs to another site",
-        ),
-        ({"owner_unit_id": 999999}, 404, "unit 999999 not found"),
+        ({"site_code": "9901000002"}, 409, "site_code_taken"),
+        ({"hosts": ["jyj.jia.example.gov.cn"]}, 409, "site_host_taken"),
+        ({"owner_unit_id": 999999}, 404, "unit_not_found"),
         ({"site_code": "A1234"}, 422, None),
-        (
-            {"hosts": ["not a host"]},
-            422,
-            "'not a host' is not a host name such as www.example.gov.cn",
-        ),
+        ({"hosts": ["not a host"]}, 422, "site_host_invalid"),
         ({"status": "deleted"}, 422, None),
         ({"name": ""}, 422, None),
     ],
@@ -202,8 +228,8 @@ def test_site_registration_errors(
 
     assert response.status_code == status
     if detail is not None:
-        assert response.json()["detail"] == detail
-    listed = client.get(f"{API}/sites", headers=directory.auth("admin")).json()
+        assert response.json()["code"] == detail
+    listed = client.get(f"{API}/sites", headers=directory.auth("admin")).json()["items"]
     assert "9903000001" not in {s["site_code"] for s in listed}
 
 
@@ -211,15 +237,20 @@ def test_a_malformed_site_code_is_explained(client: TestClient, directory: Direc
     body = {"site_code": "A1234", "name": "丙市网站", "owner_unit_id": directory.dept_a1}
     response = client.post(f"{API}/sites", headers=directory.auth("admin"), json=body)
     assert response.status_code == 422
-    assert response.json()["detail"].startswith(
-        "'A1234' is not a site code: a site code (网站标识码)"
+    assert response.json()["detail"] == (
+        "请求体中的“site_code”不是网站标识码：网站标识码形如 6108000003（10 位数字）、"
+        "bm07000001、BT00000001 或 12BM010001，印在网站页面底部。"
     )
+    assert response.json()["errors"][0]["type"] == "site_code"
 
 
 def test_changing_an_unknown_site_is_404(client: TestClient, directory: Directory):
     response = client.patch(f"{API}/sites/999999", headers=directory.auth("admin"), json={})
     assert response.status_code == 404
-    assert response.json()["detail"] == "site 999999 not found"
+    assert response.json() == {
+        "detail": "网站 999999 不存在，请核对网站编号",
+        "code": "site_not_found",
+    }
 
 
 def test_tokens_are_issued_listed_without_secrets_and_revoked(
@@ -242,12 +273,14 @@ def test_tokens_are_issued_listed_without_secrets_and_revoked(
     listed = client.get(f"{API}/tokens", headers=admin, params={"unit_id": directory.dept_b1})
     assert listed.status_code == 200
     # newest first: this token, then the fixture's handler_b1 token
-    assert [(t["role"], t["label"]) for t in listed.json()] == [
+    tokens = listed.json()["items"]
+    assert [(t["role"], t["label"]) for t in tokens] == [
         ("handler", "乙市教育局办公室"),
         ("handler", ""),
     ]
-    assert listed.json()[0]["id"] == token["id"]
-    assert all("token" not in t and "token_hash" not in t for t in listed.json())
+    assert listed.json()["total"] == 2
+    assert tokens[0]["id"] == token["id"]
+    assert all("token" not in t and "token_hash" not in t for t in tokens)
 
     revoked = client.post(f"{API}/tokens/{token['id']}/revoke", headers=admin)
     assert revoked.status_code == 200
@@ -272,4 +305,7 @@ def test_token_errors(client: TestClient, directory: Directory, body: dict, stat
 def test_revoking_an_unknown_token_is_404(client: TestClient, directory: Directory):
     response = client.post(f"{API}/tokens/999999/revoke", headers=directory.auth("admin"))
     assert response.status_code == 404
-    assert response.json()["detail"] == "token 999999 not found"
+    assert response.json() == {
+        "detail": "令牌 999999 不存在，请核对令牌编号",
+        "code": "token_not_found",
+    }

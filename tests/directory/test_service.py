@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -91,7 +92,7 @@ def test_lists_are_limited_to_a_subtree(session: Session, directory: Directory):
     assert len(service.list_units(session=session)) == 5
 
 
-def test_public_site_list_matches_one_site_at_a_time_in_two_queries(
+def test_public_site_list_matches_one_site_at_a_time_in_three_queries(
     session: Session, directory: Directory
 ):
     for number in range(3, 8):
@@ -113,12 +114,16 @@ def test_public_site_list_matches_one_site_at_a_time_in_two_queries(
         statements.clear()
         event.listen(session.connection().engine, "before_cursor_execute", record)
         try:
-            listed = service.list_sites_public(session=session, within=within)
+            listed, total = service.page_sites_public(
+                session=session, within=within, limit=500, offset=0
+            )
         finally:
             event.remove(session.connection().engine, "before_cursor_execute", record)
         assert listed == expected
-        assert len(statements) == 2
-    everything = service.list_sites_public(session=session)
+        assert total == len(expected)
+        # the count, the page, the page's hosts
+        assert len(statements) == 3
+    everything, _ = service.page_sites_public(session=session, within=None, limit=500, offset=0)
     assert len(everything) == 8
     hosts_by_code = {site.site_code: site.hosts for site in everything}
     assert hosts_by_code["9902000009"] == []
@@ -148,9 +153,7 @@ def test_parent_cycles_are_refused(
 ):
     unit_id, parent_id = getattr(directory, unit), getattr(directory, new_parent)
 
-    with pytest.raises(
-        Conflict, match="cannot be placed under itself or under a unit it supervises"
-    ):
+    with pytest.raises(Conflict, match="单位不能挂在自身或其下级单位之下"):
         service.update_unit(
             session=session, unit_id=unit_id, unit_in=UnitUpdate(parent_id=parent_id)
         )
@@ -181,13 +184,13 @@ def test_a_unit_can_move_to_another_branch(session: Session, directory: Director
 
 
 def test_unit_names_are_unique_and_parents_must_exist(session: Session, directory: Directory):
-    with pytest.raises(Conflict, match="a unit named '甲市教育局' already exists"):
+    with pytest.raises(Conflict, match="名为“甲市教育局”的单位已存在"):
         service.create_unit(session=session, unit_in=UnitCreate(name="甲市教育局"))
-    with pytest.raises(Conflict, match="a unit named '乙市教育局' already exists"):
+    with pytest.raises(Conflict, match="名为“乙市教育局”的单位已存在"):
         service.update_unit(
             session=session, unit_id=directory.dept_a1, unit_in=UnitUpdate(name="乙市教育局")
         )
-    with pytest.raises(NotFound, match="unit 999999 not found"):
+    with pytest.raises(NotFound, match="单位 999999 不存在"):
         service.create_unit(
             session=session, unit_in=UnitCreate(name="丙市教育局", parent_id=999999)
         )
@@ -206,22 +209,23 @@ def test_site_hosts_are_normalised_and_checked(session: Session, directory: Dire
     )
     assert service.site_hosts(session=session, site_id=site.id) == ["www.b.example.gov.cn"]
 
-    with pytest.raises(Unprocessable, match=re.escape("'b_c.example' is not a host name")):
+    with pytest.raises(
+        Unprocessable,
+        match=re.escape("网站域名格式不对：请写成 www.example.gov.cn 这样的主机名（'b_c.example'"),
+    ):
         service.create_site(
             session=session, site_in=new_site(directory, "9902000006", "b_c.example")
         )
-    with pytest.raises(
-        Conflict, match=re.escape(f"host {directory.host_a1} already belongs to another site")
-    ):
+    with pytest.raises(Conflict, match=re.escape(f"域名 {directory.host_a1} 已属于另一个网站")):
         service.create_site(
             session=session, site_in=new_site(directory, "9902000007", directory.host_a1)
         )
 
 
 def test_site_codes_are_checked_and_unique(session: Session, directory: Directory):
-    with pytest.raises(Unprocessable, match="'990200001' is not a site code"):
-        service.create_site(session=session, site_in=new_site(directory, "990200001"))
-    with pytest.raises(Conflict, match=f"site {directory.site_a1} already exists"):
+    with pytest.raises(ValidationError, match="is not a site code"):
+        new_site(directory, "990200001")
+    with pytest.raises(Conflict, match=f"网站标识码 {directory.site_a1} 已登记"):
         service.create_site(session=session, site_in=new_site(directory, directory.site_a1))
 
 

@@ -127,19 +127,19 @@ MATRIX: dict[str, tuple[Callable[..., Response], tuple[int, ...]]] = {
         (*NO_AUTH, 404, 404, 404, 404, 200),
     ),
     "reply": (
-        _post(A1 + "/reply", lambda w: {"answer": "已收到。"}),
+        _post(A1 + "/reply", lambda w: {"text": "已收到。"}),
         (*NO_AUTH, 200, 404, 403, 404, 403),
     ),
     "resolve": (
-        _post(A1 + "/resolve", lambda w: {"verdict": "confirmed", "answer": "已修复。"}),
+        _post(A1 + "/resolve", lambda w: {"verdict": "confirmed", "text": "已修复。"}),
         (*NO_AUTH, 200, 404, 403, 404, 403),
     ),
     "decline": (
-        _post(A1 + "/decline", lambda w: {"reason": "out_of_scope", "answer": "不属本单位。"}),
+        _post(A1 + "/decline", lambda w: {"reason": "out_of_scope", "text": "不属本单位。"}),
         (*NO_AUTH, 200, 404, 403, 404, 403),
     ),
     "request info": (
-        _post(A1 + "/request-info", lambda w: {"question": "请提供截图。"}),
+        _post(A1 + "/request-info", lambda w: {"text": "请提供截图。"}),
         (*NO_AUTH, 200, 404, 403, 404, 403),
     ),
     "transfer within city A": (
@@ -295,14 +295,20 @@ def test_another_units_report_looks_exactly_like_a_missing_one(client, world: Wo
     missing = client.get(f"/api/v1/unit/reports/{missing_id}", headers=headers)
 
     assert (hidden.status_code, missing.status_code) == (404, 404)
-    assert hidden.json()["detail"] == f"report {world.report_a1} not found"
-    assert missing.json()["detail"] == f"report {missing_id} not found"
+    assert hidden.json() == {
+        "detail": f"留言 {world.report_a1} 不存在或不在您的单位范围内",
+        "code": "report_not_found",
+    }
+    assert missing.json() == {
+        "detail": f"留言 {missing_id} 不存在或不在您的单位范围内",
+        "code": "report_not_found",
+    }
     reply = client.post(
         f"/api/v1/unit/reports/{world.report_a1}/reply",
-        json={"answer": "已收到。"},
+        json={"text": "已收到。"},
         headers=headers,
     )
-    assert reply.json()["detail"] == f"report {world.report_a1} not found"
+    assert reply.json() == hidden.json()
 
 
 @pytest.mark.parametrize("actor", ["handler_a1", "supervisor_a", "admin"])
@@ -344,14 +350,15 @@ def test_contact_details_never_leave_the_owner_and_its_supervisors(
 def test_a_supervisor_or_admin_sees_but_does_not_answer(client, world: World, actor):
     response = client.post(
         f"/api/v1/unit/reports/{world.report_a1}/reply",
-        json={"answer": "已收到。"},
+        json={"text": "已收到。"},
         headers=world.headers[actor],
     )
 
     assert response.status_code == 403
-    assert response.json()["detail"] == (
-        "only the owner unit answers its reports; a supervisor can transfer it instead"
-    )
+    assert response.json() == {
+        "detail": "只有主办单位才能答复自己的留言；上级单位可以将其转办",
+        "code": "owner_unit_required",
+    }
 
 
 def test_a_supervisor_transfers_only_within_its_subtree(client, world: World):
@@ -369,7 +376,10 @@ def test_a_supervisor_transfers_only_within_its_subtree(client, world: World):
     )
 
     assert outside.status_code == 403
-    assert outside.json()["detail"] == "a supervisor transfers only to units within its own subtree"
+    assert outside.json() == {
+        "detail": "上级单位只能转办给本单位管辖范围内的单位",
+        "code": "transfer_outside_subtree",
+    }
     assert inside.status_code == 200
     assert inside.json()["owner_unit_id"] == world.directory.city_a
     # City A now owns the report, and as its owner may send it anywhere, like a handler.
@@ -434,8 +444,8 @@ def test_admin_routes_and_the_owner_then_sees_it(client, world: World):
 def test_directory_lists_the_callers_subtree(client, world: World, actor, units, sites):
     headers = world.headers[actor]
 
-    listed_units = client.get("/api/v1/units", headers=headers).json()
-    listed_sites = client.get("/api/v1/sites", headers=headers).json()
+    listed_units = client.get("/api/v1/units", headers=headers).json()["items"]
+    listed_sites = client.get("/api/v1/sites", headers=headers).json()["items"]
 
     assert {unit["name"] for unit in listed_units} == units
     assert {site["site_code"] for site in listed_sites} == sites
@@ -444,7 +454,7 @@ def test_directory_lists_the_callers_subtree(client, world: World, actor, units,
 def test_a_token_revoked_through_the_api_stops_working_at_once(client, world: World):
     spare = next(
         t
-        for t in client.get("/api/v1/tokens", headers=world.headers["admin"]).json()
+        for t in client.get("/api/v1/tokens", headers=world.headers["admin"]).json()["items"]
         if t["id"] == world.spare_token_id
     )
     assert spare["revoked_at"] is None
@@ -464,7 +474,7 @@ def test_a_token_revoked_through_the_api_stops_working_at_once(client, world: Wo
     assert revoked.json()["revoked_at"] is not None
     response = client.get("/api/v1/unit/reports", headers=token_headers)
     assert response.status_code == 401
-    assert response.json()["detail"] == "invalid or revoked token"
+    assert response.json()["code"] == "token_invalid"
 
 
 def test_token_listing_never_shows_the_secret(client, world: World):

@@ -130,10 +130,14 @@ def test_due_dates_on_real_dates(
     assert receipt["deadlines_provisional"] is False
 
 
-def test_deadline_instant_is_end_of_the_local_day_in_utc(client, directory: Directory, clock):
+def test_deadline_instant_is_end_of_the_local_day_with_its_offset(
+    client, directory: Directory, clock
+):
     receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
 
-    assert receipt["first_reply_due_at"] == "2026-11-25T15:59:59.999000Z"
+    assert receipt["received_at"] == "2026-11-23T10:00:00.000+08:00"
+    assert receipt["first_reply_due_at"] == "2026-11-25T23:59:59.999+08:00"
+    assert receipt["first_reply_due_date"] == "2026-11-25"
 
 
 def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_loaded(
@@ -187,7 +191,7 @@ def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_
 def test_loading_a_year_leaves_closed_reports_alone(client, directory: Directory, engine, clock):
     code = submit_at(client, clock, local(2026, 12, 17, 10, 0))["tracking_code"]
     report = stored(engine, code)
-    act(client, directory, report.id, "resolve", {"verdict": "confirmed", "answer": "已更正。"})
+    act(client, directory, report.id, "resolve", {"verdict": "confirmed", "text": "已更正。"})
 
     response = client.put(
         "/api/v1/calendar/2027", json=NOTICE_2027, headers=directory.auth("admin")
@@ -206,7 +210,7 @@ def test_pause_across_national_day_moves_the_due_dates(client, directory: Direct
     assert instant(receipt["resolution_due_at"]) == due(2026, 10, 23)
     report = stored(engine, receipt["tracking_code"])
     clock.set(local(2026, 9, 29, 15, 0))
-    act(client, directory, report.id, "request-info", {"question": "请提供页面截图。"})
+    act(client, directory, report.id, "request-info", {"text": "请提供页面截图。"})
     # The citizen answers on Friday 9 October: 30 September, 8 and 9 October were paused.
     clock.set(local(2026, 10, 9, 20, 0))
 
@@ -234,7 +238,7 @@ def test_two_pauses_add_up(client, directory: Directory, engine, clock):
         (local(2026, 11, 25, 9, 0), local(2026, 11, 30, 9, 0)),  # Thursday, Friday, Monday: 3
     ]:
         clock.set(asked)
-        act(client, directory, report_id, "request-info", {"question": "请补充说明。"})
+        act(client, directory, report_id, "request-info", {"text": "请补充说明。"})
         clock.set(answered)
         assert (
             client.post(
@@ -252,7 +256,7 @@ def test_two_pauses_add_up(client, directory: Directory, engine, clock):
 def test_pause_and_answer_on_the_same_day_moves_nothing(client, directory, engine, clock):
     receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
     report_id = stored(engine, receipt["tracking_code"]).id
-    act(client, directory, report_id, "request-info", {"question": "请补充说明。"})
+    act(client, directory, report_id, "request-info", {"text": "请补充说明。"})
     clock.set(local(2026, 11, 23, 17, 0))
 
     view = client.post(
@@ -269,7 +273,7 @@ def test_transfer_restarts_both_clocks_and_drops_the_pause(
     receipt = submit_at(client, clock, local(2026, 9, 28, 10, 0))
     code = receipt["tracking_code"]
     report_id = stored(engine, code).id
-    act(client, directory, report_id, "request-info", {"question": "请提供截图。"})
+    act(client, directory, report_id, "request-info", {"text": "请提供截图。"})
     clock.set(local(2026, 9, 30, 9, 0))
     client.post(f"/api/v1/reports/{code}/supplement", json={"text": "截图已上传。"})
     assert stored(engine, code).paused_workdays == 2
@@ -320,7 +324,7 @@ def test_handling_workdays_on_resolution(
         directory,
         report_id,
         "resolve",
-        {"verdict": "not_confirmed", "answer": "信息无误。"},
+        {"verdict": "not_confirmed", "text": "信息无误。"},
     )
 
     assert detail["handling_workdays"] == workdays
@@ -338,7 +342,7 @@ def test_handling_workdays_count_from_the_transfer(client, directory: Directory,
         directory,
         report_id,
         "resolve",
-        {"verdict": "confirmed", "answer": "已更正。"},
+        {"verdict": "confirmed", "text": "已更正。"},
         who="handler_b1",
     )
 
@@ -359,7 +363,7 @@ def three_reports(client, directory: Directory, engine, clock) -> dict[str, int]
     ]:
         ids[name] = stored(engine, submit_at(client, clock, at)["tracking_code"]).id
     clock.set(local(2026, 11, 23, 11, 0))
-    act(client, directory, ids["friday"], "reply", {"answer": "已收到。"})
+    act(client, directory, ids["friday"], "reply", {"text": "已收到。"})
     return ids
 
 
@@ -393,7 +397,7 @@ def test_overdue_filter(client, directory: Directory, clock, three_reports, now,
 
 def test_a_paused_report_is_not_overdue(client, directory: Directory, clock, three_reports):
     clock.set(local(2026, 11, 23, 15, 0))
-    act(client, directory, three_reports["thursday"], "request-info", {"question": "请补充。"})
+    act(client, directory, three_reports["thursday"], "request-info", {"text": "请补充。"})
     clock.set(local(2026, 11, 26, 9, 0))
 
     assert inbox(client, directory, three_reports, overdue="true") == ["monday"]
@@ -444,3 +448,29 @@ def test_due_within_workdays_rejects_nonsense(client, directory: Directory):
     )
 
     assert response.status_code == 422
+
+
+def test_filtering_on_the_receipt_date_shown_finds_the_report(client, directory: Directory, clock):
+    # 00:30 on Tuesday 24 November in Beijing is still Monday 23 November in UTC.
+    receipt = submit_at(client, clock, local(2026, 11, 24, 0, 30))
+    handler = directory.auth("handler_a1")
+
+    listed = client.get("/api/v1/unit/reports", headers=handler).json()["items"]
+    [line] = [r for r in listed if r["tracking_code"] == receipt["tracking_code"]]
+    assert line["received_at"] == "2026-11-24T00:30:00.000+08:00"
+    assert line["received_date"] == "2026-11-24"
+    assert line["first_reply_due_date"] == "2026-11-26"
+
+    shown = line["received_date"]
+    found = client.get(
+        "/api/v1/unit/reports",
+        params={"received_from": shown, "received_to": shown},
+        headers=handler,
+    ).json()
+    assert [r["tracking_code"] for r in found["items"]] == [receipt["tracking_code"]]
+    day_before = client.get(
+        "/api/v1/unit/reports",
+        params={"received_from": "2026-11-23", "received_to": "2026-11-23"},
+        headers=handler,
+    ).json()
+    assert day_before["items"] == []

@@ -149,7 +149,7 @@ def test_report_nobody_owns_is_unrouted(client, directory: Directory, engine, si
 
 
 def test_closed_site_no_longer_routes(client, directory: Directory):
-    sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()
+    sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()["items"]
     site_a1 = next(s for s in sites if s["site_code"] == directory.site_a1)
     closed = client.patch(
         f"/api/v1/sites/{site_a1['id']}", json={"status": "closed"}, headers=directory.auth("admin")
@@ -201,7 +201,7 @@ PHONE_MESSAGE = "11-digit mobile number"
         ("page_url", "http://", URL_MESSAGE),
         ("description", "错字", "5 to 2000 characters (you wrote 2)"),
         ("description", "  错别字啊  ", "5 to 2000 characters (you wrote 4)"),
-        ("description", "错" * 2001, "5 to 2000 characters (you wrote 2001)"),
+        ("description", "错" * 2001, "at most 2000 characters"),
         ("phone", "12345", PHONE_MESSAGE),
         ("phone", "1391234567", PHONE_MESSAGE),
         ("phone", "23912345678", PHONE_MESSAGE),
@@ -209,17 +209,19 @@ PHONE_MESSAGE = "11-digit mobile number"
         ("phone", "12-3456789", PHONE_MESSAGE),
         ("email", "ouyang.example.com", "not a valid email address"),
         ("email", "ouyang@", "not a valid email address"),
-        ("category", 7, "Input should be"),
+        ("category", 7, "must be one of 0, 1, 2, 3, 4, 5, 6 or 10"),
         ("name", "名" * 51, "at most 50 characters"),
     ],
 )
 def test_bad_field_is_422_with_a_message_and_nothing_stored(
     client, directory: Directory, engine, field, value, message
 ):
-    response = client.post("/api/v1/reports", json=payload(**{field: value}))
+    response = client.post(
+        "/api/v1/reports", json=payload(**{field: value}), headers={"Accept-Language": "en"}
+    )
 
     assert response.status_code == 422
-    errors = response.json()["detail"]
+    errors = response.json()["errors"]
     assert [error["loc"] for error in errors] == [["body", field]]
     assert message in errors[0]["msg"]
     assert count(engine, Report) == 0
@@ -229,7 +231,7 @@ def test_bad_field_is_422_with_a_message_and_nothing_stored(
 def test_site_code_message_shows_the_real_shapes(client, directory: Directory):
     response = client.post("/api/v1/reports", json=payload(site_code="abc"))
 
-    message = response.json()["detail"][0]["msg"]
+    message = response.json()["errors"][0]["msg"]
     for example in ("6108000003", "bm07000001", "BT00000001", "12BM010001"):
         assert example in message
 
@@ -242,7 +244,7 @@ def test_required_field_missing_is_422(client, directory: Directory, engine, mis
     response = client.post("/api/v1/reports", json=body)
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", missing]
+    assert response.json()["errors"][0]["loc"] == ["body", missing]
     assert count(engine, Report) == 0
 
 
@@ -307,7 +309,7 @@ def test_public_view_shows_status_category_and_timeline(client, directory: Direc
     assert view["owner_unit_name"] == "甲市教育局"
     assert view["description"] == "第二段“教育局”误写为“教肓局”。"
     assert instant(view["first_reply_due_at"]) == local(2026, 11, 25, 23, 59, 59, 999000)
-    assert [entry["kind"] for entry in view["timeline"]] == ["submitted"]
+    assert [entry["kind"] for entry in view["events"]] == ["submitted"]
     assert_no_contact_details(response.text)
 
 
@@ -321,13 +323,13 @@ def test_public_view_shows_answers_and_never_contact_details(client, directory: 
     clock.set(local(2026, 11, 24, 9, 0))
     client.post(
         f"/api/v1/unit/reports/{report_id}/reply",
-        json={"answer": "已收到，正在核实。"},
+        json={"text": "已收到，正在核实。"},
         headers=handler,
     )
     clock.set(local(2026, 11, 26, 15, 0))
     client.post(
         f"/api/v1/unit/reports/{report_id}/resolve",
-        json={"verdict": "confirmed", "answer": "已更正为“教育局”，感谢指正。"},
+        json={"verdict": "confirmed", "text": "已更正为“教育局”，感谢指正。"},
         headers=handler,
     )
 
@@ -338,13 +340,13 @@ def test_public_view_shows_answers_and_never_contact_details(client, directory: 
     assert view["verdict"] == "confirmed"
     assert view["first_reply"] == "已收到，正在核实。"
     assert view["final_answer"] == "已更正为“教育局”，感谢指正。"
-    assert [(e["kind"], e["text"]) for e in view["timeline"]] == [
+    assert [(e["kind"], e["text"]) for e in view["events"]] == [
         ("submitted", None),
         ("replied", "已收到，正在核实。"),
         ("resolved", "已更正为“教育局”，感谢指正。"),
     ]
-    assert view["timeline"][2]["details"] == {"verdict": "confirmed"}
-    assert instant(view["timeline"][1]["at"]) == local(2026, 11, 24, 9, 0)
+    assert view["events"][2]["data"] == {"verdict": "confirmed"}
+    assert instant(view["events"][1]["at"]) == local(2026, 11, 24, 9, 0)
     assert_no_contact_details(response.text)
     # The unit, by contrast, sees who wrote.
     detail = client.get(f"/api/v1/unit/reports/{report_id}", headers=handler).json()
@@ -362,7 +364,7 @@ def test_transfer_notes_stay_internal(client, directory: Directory):
     ][0]["id"]
     client.post(
         f"/api/v1/unit/reports/{report_id}/transfer",
-        json={"to_unit_id": directory.dept_b1, "note": "内部备注：联系人王科长 13700001111"},
+        json={"to_unit_id": directory.dept_b1, "text": "内部备注：联系人王科长 13700001111"},
         headers=directory.auth("handler_a1"),
     )
 
@@ -370,11 +372,11 @@ def test_transfer_notes_stay_internal(client, directory: Directory):
 
     view = response.json()
     assert view["owner_unit_name"] == "乙市教育局"
-    assert view["timeline"][-1] == {
+    assert view["events"][-1] == {
         "kind": "transferred",
-        "at": view["timeline"][-1]["at"],
+        "at": view["events"][-1]["at"],
         "text": None,
-        "details": {"unit": "乙市教育局"},
+        "data": {"unit": "乙市教育局"},
     }
     assert "13700001111" not in response.text
 
@@ -394,7 +396,14 @@ def test_unknown_tracking_code_is_404(client, directory: Directory):
     response = client.get("/api/v1/reports/ABCDEFGHJKMNPQRS")
 
     assert response.status_code == 404
-    assert "tracking code" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "没有留言使用这个查询码，请与提交时的回执核对",
+        "code": "report_not_found",
+    }
+    english = client.get("/api/v1/reports/ABCDEFGHJKMNPQRS", headers={"Accept-Language": "en"})
+    assert english.json()["detail"] == (
+        "no report has this tracking code; check it against your receipt"
+    )
 
 
 # --- supplementing ----------------------------------------------------------------------
@@ -413,7 +422,10 @@ def test_supplement_without_a_question_is_409_and_changes_nothing(
     response = client.post(f"/api/v1/reports/{code}/supplement", json={"text": "补充截图链接"})
 
     assert response.status_code == 409
-    assert response.json()["detail"] == "this report is not waiting for information from you"
+    assert response.json() == {
+        "detail": "这条留言目前不需要您补充信息",
+        "code": "report_not_awaiting_citizen",
+    }
     assert count(engine, ReportEvent) == 1
     assert client.get(f"/api/v1/reports/{code}").json()["status"] == "assigned"
 
@@ -429,7 +441,7 @@ def test_supplement_answers_the_question_and_the_clocks_resume(client, directory
     report_id = _report_id(client, directory)
     asked = client.post(
         f"/api/v1/unit/reports/{report_id}/request-info",
-        json={"question": "请提供出错页面的完整网址。"},
+        json={"text": "请提供出错页面的完整网址。"},
         headers=directory.auth("handler_a1"),
     )
     assert asked.status_code == 200, asked.text
@@ -437,7 +449,7 @@ def test_supplement_answers_the_question_and_the_clocks_resume(client, directory
     waiting = client.get(f"/api/v1/reports/{code}").json()
     assert waiting["status"] == "awaiting_citizen"
     assert waiting["question"] == "请提供出错页面的完整网址。"
-    assert waiting["timeline"][-1]["text"] == "请提供出错页面的完整网址。"
+    assert waiting["events"][-1]["text"] == "请提供出错页面的完整网址。"
 
     # Asked on Monday, answered on Thursday: Tuesday to Thursday, 3 working days, were paused.
     clock.set(local(2026, 11, 26, 11, 0))
@@ -450,7 +462,7 @@ def test_supplement_answers_the_question_and_the_clocks_resume(client, directory
     view = response.json()
     assert view["status"] == "assigned"
     assert view["question"] is None
-    assert [e["kind"] for e in view["timeline"]] == ["submitted", "info_requested", "supplemented"]
+    assert [e["kind"] for e in view["events"]] == ["submitted", "info_requested", "supplemented"]
     assert instant(view["first_reply_due_at"]) == local(2026, 11, 30, 23, 59, 59, 999000)
     assert instant(view["resolution_due_at"]) == local(2026, 12, 17, 23, 59, 59, 999000)
     again = client.post(f"/api/v1/reports/{code}/supplement", json={"text": "再补充一点"})
@@ -461,14 +473,14 @@ def test_supplement_text_must_not_be_empty(client, directory: Directory):
     code = submit(client)["tracking_code"]
     client.post(
         f"/api/v1/unit/reports/{_report_id(client, directory)}/request-info",
-        json={"question": "请提供截图。"},
+        json={"text": "请提供截图。"},
         headers=directory.auth("handler_a1"),
     )
 
     response = client.post(f"/api/v1/reports/{code}/supplement", json={"text": "a"})
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "text"]
+    assert response.json()["errors"][0]["loc"] == ["body", "text"]
 
 
 # --- flooding --------------------------------------------------------------------------

@@ -223,12 +223,12 @@ def test_replay_real_reports(client, clock, engine: Engine, replay_directory: Re
         clock.set(at(row.replied, 16))
         if row.status in RESOLVED:
             action = "resolve"
-            body = {"verdict": RESOLVED[row.status], "answer": row.reply}
+            body = {"verdict": RESOLVED[row.status], "text": row.reply}
             expected = ("resolved", RESOLVED[row.status], None, row.reply)
         else:
             action = "decline"
             answer = row.reject_reason or row.reply
-            body = {"reason": DECLINED[row.status], "answer": answer}
+            body = {"reason": DECLINED[row.status], "text": answer}
             expected = ("declined", None, DECLINED[row.status], answer)
         expected_kinds.append(expected[0])
         answered = client.post(

@@ -44,16 +44,23 @@ def events_of(engine: Engine, report_id: int) -> list[ReportEvent]:
         return list(session.exec(query.order_by(ReportEvent.id)).all())
 
 
-def act(client, directory: Directory, report_id: int, action: str, body: dict, who=HANDLER_A1):
-    return client.post(
-        f"/api/v1/unit/reports/{report_id}/{action}", json=body, headers=directory.auth(who)
-    )
+def act(
+    client,
+    directory: Directory,
+    report_id: int,
+    action: str,
+    body: dict,
+    who=HANDLER_A1,
+    language: str | None = None,
+):
+    headers = directory.auth(who) | ({"Accept-Language": language} if language else {})
+    return client.post(f"/api/v1/unit/reports/{report_id}/{action}", json=body, headers=headers)
 
 
-REPLY = ("reply", {"answer": "已收到，我们正在核实。"})
-RESOLVE = ("resolve", {"verdict": "confirmed", "answer": "栏目已更新，感谢您的监督。"})
-DECLINE = ("decline", {"reason": "duplicate", "answer": "与此前留言重复，已在原留言中答复。"})
-ASK = ("request-info", {"question": "请说明具体是哪个栏目。"})
+REPLY = ("reply", {"text": "已收到，我们正在核实。"})
+RESOLVE = ("resolve", {"verdict": "confirmed", "text": "栏目已更新，感谢您的监督。"})
+DECLINE = ("decline", {"reason": "duplicate", "text": "与此前留言重复，已在原留言中答复。"})
+ASK = ("request-info", {"text": "请说明具体是哪个栏目。"})
 
 
 @pytest.fixture
@@ -93,7 +100,7 @@ def test_reply_is_the_first_response_and_keeps_the_report_open(
     event = detail["events"][-1]
     assert event["actor"] == f"unit:{directory.dept_a1}:handler"
     assert event["actor_unit_id"] == directory.dept_a1
-    assert event["data"] == {"answer": "已收到，我们正在核实。"}
+    assert event["data"] == {"text": "已收到，我们正在核实。"}
 
 
 @pytest.mark.parametrize("verdict", ["confirmed", "not_confirmed"])
@@ -102,7 +109,7 @@ def test_resolve_closes_with_a_verdict(client, directory: Directory, clock, repo
     clock.set(local(2026, 11, 27, 16, 0))
 
     response = act(
-        client, directory, report.id, "resolve", {"verdict": verdict, "answer": "经核实处理完毕。"}
+        client, directory, report.id, "resolve", {"verdict": verdict, "text": "经核实处理完毕。"}
     )
 
     assert response.status_code == 200, response.text
@@ -116,7 +123,7 @@ def test_resolve_closes_with_a_verdict(client, directory: Directory, clock, repo
     # Tuesday to Friday.
     assert detail["handling_workdays"] == 4
     assert [e["kind"] for e in detail["events"]] == ["submitted", "replied", "resolved"]
-    assert detail["events"][-1]["data"] == {"verdict": verdict, "answer": "经核实处理完毕。"}
+    assert detail["events"][-1]["data"] == {"verdict": verdict, "text": "经核实处理完毕。"}
 
 
 def test_resolving_without_a_reply_is_the_first_response(client, directory, clock, report):
@@ -139,7 +146,7 @@ def test_decline_for_each_reason(client, directory: Directory, clock, report, re
         directory,
         report.id,
         "decline",
-        {"reason": reason, "answer": "不予受理，理由见上。"},
+        {"reason": reason, "text": "不予受理，理由见上。"},
     )
 
     assert response.status_code == 200, response.text
@@ -152,19 +159,19 @@ def test_decline_for_each_reason(client, directory: Directory, clock, report, re
     assert instant(detail["first_responded_at"]) == local(2026, 11, 24, 11, 0)
     assert detail["handling_workdays"] == 1
     assert detail["events"][-1]["kind"] == "declined"
-    assert detail["events"][-1]["data"] == {"reason": reason, "answer": "不予受理，理由见上。"}
+    assert detail["events"][-1]["data"] == {"reason": reason, "text": "不予受理，理由见上。"}
     public = client.get(f"/api/v1/reports/{report.tracking_code}").json()
     assert public["decline_reason"] == reason
-    assert public["timeline"][-1]["details"] == {"reason": reason}
+    assert public["events"][-1]["data"] == {"reason": reason}
 
 
 def test_unknown_decline_reason_is_422(client, directory: Directory, engine, report):
     response = act(
-        client, directory, report.id, "decline", {"reason": "too_busy", "answer": "无法处理。"}
+        client, directory, report.id, "decline", {"reason": "too_busy", "text": "无法处理。"}
     )
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert response.json()["errors"][0]["loc"] == ["body", "reason"]
     assert len(events_of(engine, report.id)) == 1
 
 
@@ -177,7 +184,7 @@ def test_transfer_restarts_the_clock_and_history_keeps_every_hop(
         directory,
         report.id,
         "transfer",
-        {"to_unit_id": directory.dept_b1, "note": "该栏目由乙市教育局维护"},
+        {"to_unit_id": directory.dept_b1, "text": "该栏目由乙市教育局维护"},
     )
     assert first.status_code == 200, first.text
     clock.set(local(2026, 11, 25, 9, 0))
@@ -186,7 +193,7 @@ def test_transfer_restarts_the_clock_and_history_keeps_every_hop(
         directory,
         report.id,
         "transfer",
-        {"to_unit_id": directory.city_b, "note": "属市政府门户网站"},
+        {"to_unit_id": directory.city_b, "text": "属市政府门户网站"},
         who="handler_b1",
     )
     assert second.status_code == 200, second.text
@@ -271,7 +278,7 @@ def test_ask_the_citizen_then_supplement(client, directory: Directory, engine, c
     assert stored.paused_workdays == 1
     events = events_of(engine, report.id)
     assert [e.kind for e in events] == ["submitted", "replied", "info_requested", "supplemented"]
-    assert events[2].data == {"question": "请说明具体是哪个栏目。"}
+    assert events[2].data == {"text": "请说明具体是哪个栏目。"}
     assert events[3].actor == "citizen"
     assert events[3].data == {"text": "是“通知公告”栏目。", "paused_workdays": 1}
 
@@ -310,13 +317,13 @@ def test_admin_routes_an_unrouted_report(client, directory: Directory, engine, c
     assert [e["kind"] for e in detail["events"]] == ["submitted", "routed"]
     public = client.get(f"/api/v1/reports/{code}").json()
     assert public["owner_unit_name"] == "乙市教育局"
-    assert public["timeline"][-1]["details"] == {"unit": "乙市教育局"}
+    assert public["events"][-1]["data"] == {"unit": "乙市教育局"}
 
 
 def test_admin_routes_to_a_site_which_fills_in_the_site_code(client, directory, engine):
     code = submit(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")
     report = report_of(engine, code)
-    sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()
+    sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()["items"]
     site_b1 = next(s for s in sites if s["site_code"] == directory.site_b1)
 
     detail = act(
@@ -336,7 +343,12 @@ def test_route_needs_exactly_one_target(client, directory: Directory, engine, bo
     response = act(client, directory, report.id, "route", body, who="admin")
 
     assert response.status_code == 422
-    assert response.json()["detail"] == "give either site_id or unit_id"
+    assert response.json() == {
+        "detail": "请给出 site_id 或 unit_id 二者之一（不能都给，也不能都不给）",
+        "code": "route_target_invalid",
+    }
+    english = act(client, directory, report.id, "route", body, who="admin", language="en")
+    assert english.json()["detail"] == "give either site_id or unit_id"
     assert len(events_of(engine, report.id)) == 1
 
 
@@ -348,7 +360,7 @@ def test_a_bad_route_payload_is_422_even_for_a_report_already_routed(
     response = act(client, directory, report.id, "route", {}, who="admin")
 
     assert response.status_code == 422
-    assert response.json()["detail"] == "give either site_id or unit_id"
+    assert response.json()["code"] == "route_target_invalid"
     assert len(events_of(engine, report.id)) == 1
     assert report_of(engine, report.tracking_code).model_dump() == stored_before
 
@@ -419,11 +431,40 @@ def test_illegal_transition_is_409_and_writes_nothing(
     clock.set(local(2026, 11, 25, 10, 0))
 
     response = act(client, directory, report.id, name, body, who=who)
+    english = act(client, directory, report.id, name, body, who=who, language="en")
+
+    assert response.status_code == 409
+    same_unit = message == "the report is already with this unit"
+    assert response.json()["code"] == (
+        "transfer_to_same_unit" if same_unit else "report_state_conflict"
+    )
+    assert english.json() == {"detail": message, "code": response.json()["code"]}
+    assert [e.model_dump() for e in events_of(engine, report.id)] == events_before
+    assert report_of(engine, report.tracking_code).model_dump() == stored_before
+
+
+@pytest.mark.parametrize(
+    ("before", "action", "message"),
+    [
+        ([REPLY], REPLY, "这条留言当前状态为“已答复”，不能答复"),
+        ([RESOLVE], DECLINE, "这条留言当前状态为“已办结”，不能不予受理"),
+        ([ASK], ASK, "这条留言当前状态为“待网民补充”，不能请网民补充信息"),
+        ([], ("transfer", {"to_unit_id": 0}), "留言已在该单位，请选择其他单位转办"),
+    ],
+    ids=["reply twice", "decline resolved", "ask twice", "transfer to own unit"],
+)
+def test_an_illegal_transition_says_why_in_chinese(
+    client, directory: Directory, report, before, action, message
+):
+    _steps(client, directory, report.id, before)
+    name, body = action
+    if body.get("to_unit_id") == 0:
+        body = {"to_unit_id": directory.dept_a1}
+
+    response = act(client, directory, report.id, name, body)
 
     assert response.status_code == 409
     assert response.json()["detail"] == message
-    assert [e.model_dump() for e in events_of(engine, report.id)] == events_before
-    assert report_of(engine, report.tracking_code).model_dump() == stored_before
 
 
 # --- the event history ------------------------------------------------------------------
@@ -434,7 +475,7 @@ def test_illegal_transition_is_409_and_writes_nothing(
     [
         ([], REPLY, "replied"),
         ([REPLY], RESOLVE, "resolved"),
-        ([], ("resolve", {"verdict": "not_confirmed", "answer": "经核实，信息无误。"}), "resolved"),
+        ([], ("resolve", {"verdict": "not_confirmed", "text": "经核实，信息无误。"}), "resolved"),
         ([REPLY], DECLINE, "declined"),
         ([], ASK, "info_requested"),
         ([REPLY], ASK, "info_requested"),

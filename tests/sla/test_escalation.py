@@ -158,7 +158,7 @@ def test_the_whole_ladder_across_national_day(client, directory, clock, engine, 
     assert run_sweep(engine, settings, local(2026, 12, 31, 12, 0)).reports == 0
     # Rungs are internal: the citizen's timeline does not show them.
     public = client.get(f"/api/v1/reports/{report.tracking_code}").json()
-    assert {entry["kind"] for entry in public["timeline"]} == {"submitted"}
+    assert {entry["kind"] for entry in public["events"]} == {"submitted"}
 
 
 def test_a_first_response_stops_reminder_and_urge_but_not_supervise(
@@ -168,7 +168,7 @@ def test_a_first_response_stops_reminder_and_urge_but_not_supervise(
     clock.set(local(2026, 11, 24, 9, 30))
     reply = client.post(
         f"/api/v1/unit/reports/{report_id}/reply",
-        json={"answer": "已收到，正在核实。"},
+        json={"text": "已收到，正在核实。"},
         headers=directory.auth("handler_a1"),
     )
     assert reply.status_code == 200, reply.text
@@ -188,7 +188,7 @@ def test_closing_a_report_removes_its_pending_rung(client, directory, clock, eng
     report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
     response = client.post(
         f"/api/v1/unit/reports/{report_id}/resolve",
-        json={"verdict": "confirmed", "answer": "已更正错别字。"},
+        json={"verdict": "confirmed", "text": "已更正错别字。"},
         headers=directory.auth("handler_a1"),
     )
     assert response.status_code == 200, response.text
@@ -207,7 +207,7 @@ def test_a_paused_clock_has_no_rung_and_resumes_with_moved_rungs(
     clock.set(local(2026, 11, 23, 15, 0))
     asked = client.post(
         f"/api/v1/unit/reports/{report_id}/request-info",
-        json={"question": "请提供出错页面的截图。"},
+        json={"text": "请提供出错页面的截图。"},
         headers=directory.auth("handler_a1"),
     )
     assert asked.status_code == 200, asked.text
@@ -236,7 +236,7 @@ def test_a_transfer_starts_a_new_ladder_for_the_receiving_unit(
     clock.set(local(2026, 11, 26, 10, 30))
     moved = client.post(
         f"/api/v1/unit/reports/{report_id}/transfer",
-        json={"to_unit_id": directory.dept_b1, "note": "乙市教育局的网站"},
+        json={"to_unit_id": directory.dept_b1, "text": "乙市教育局的网站"},
         headers=directory.auth("handler_a1"),
     )
     assert moved.status_code == 200, moved.text

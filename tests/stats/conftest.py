@@ -102,7 +102,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
             session=session,
             principal=handler(unit_id),
             report_id=ids[name],
-            reply_in=ReplyIn(answer="已收到，正在核实。"),
+            reply_in=ReplyIn(text="已收到，正在核实。"),
             now=at,
             calendar=calendar,
             settings=settings,
@@ -113,7 +113,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
             session=session,
             principal=handler(unit_id),
             report_id=ids[name],
-            resolve_in=ResolveIn(verdict=verdict, answer="已处理。"),
+            resolve_in=ResolveIn(verdict=verdict, text="已处理。"),
             now=at,
             calendar=calendar,
             settings=settings,
@@ -125,7 +125,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
         session=session,
         principal=handler(d.dept_b1),
         report_id=ids["R6"],
-        transfer_in=TransferIn(to_unit_id=d.dept_a1, note="属甲市教育局网站"),
+        transfer_in=TransferIn(to_unit_id=d.dept_a1, text="属甲市教育局网站"),
         now=local(2026, 9, 15, 10, 0),
         calendar=calendar,
         settings=settings,
@@ -144,7 +144,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
         session=session,
         principal=handler(d.city_a),
         report_id=ids["R9"],
-        info_in=InfoRequestIn(question="请提供页面截图。"),
+        info_in=InfoRequestIn(text="请提供页面截图。"),
         now=local(2026, 9, 8, 15, 0),
     )
     reports.supplement(
@@ -165,7 +165,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
         session=session,
         principal=handler(d.dept_a1),
         report_id=ids["R3"],
-        decline_in=DeclineIn(reason=DeclineReason.duplicate, answer="重复留言。"),
+        decline_in=DeclineIn(reason=DeclineReason.duplicate, text="重复留言。"),
         now=local(2026, 9, 21, 10, 0),
         calendar=calendar,
         settings=settings,
@@ -180,7 +180,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
         session=session,
         principal=handler(d.dept_a1),
         report_id=ids["R5"],
-        info_in=InfoRequestIn(question="是哪一个页面？"),
+        info_in=InfoRequestIn(text="是哪一个页面？"),
         now=local(2026, 9, 29, 10, 0),
     )
 

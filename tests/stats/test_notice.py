@@ -302,7 +302,7 @@ def test_the_notice_endpoint_serves_every_format(client, september: September) -
         "/api/v1/notices/2026-09", params={**params, "format": "xlsx"}, headers=headers
     )
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
-    assert 'filename="notice-2026-09.xlsx"' in xlsx.headers["content-disposition"]
+    assert xlsx.headers["content-disposition"] == 'attachment; filename="tongbao-2026-09.xlsx"'
     assert (
         openpyxl.load_workbook(io.BytesIO(xlsx.content))["各单位统计"]["B2"].value
         == "甲市人民政府办公室"

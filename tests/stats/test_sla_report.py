@@ -176,7 +176,7 @@ def test_the_report_is_written_as_json_csv_and_xlsx(
     jobs.run_nightly_report(engine=engine, now=local(2026, 9, 30, 1, 30), settings=report_settings)
     folder = Path(report_settings.sla_report_dir)
     document = json.loads((folder / "sla-report-2026-09-29.json").read_text(encoding="utf-8"))
-    assert document["as_of"] == "2026-09-30T00:00:00+08:00"
+    assert document["as_of"] == "2026-09-30T00:00:00.000+08:00"
     assert document["totals"] == {
         "open_reports": 4,
         "due_today": 1,

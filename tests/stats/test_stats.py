@@ -272,18 +272,21 @@ def test_a_supervisor_sees_its_own_subtree(client, september: September) -> None
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["scope_unit_name"] == "甲市人民政府办公室"
-    assert [unit["unit_name"] for unit in body["units"]] == ["甲市人民政府办公室", "甲市教育局"]
+    assert [unit["unit_name"] for unit in body["units"]["items"]] == [
+        "甲市人民政府办公室",
+        "甲市教育局",
+    ]
     assert body["totals"]["received"] == 7
     assert body["totals"]["valid"] == 6
     assert body["totals"]["completion_rate"] == pytest.approx(4 / 6)
-    assert body["as_of"] == "2026-10-12T18:00:00+08:00"
+    assert body["as_of"] == "2026-10-12T18:00:00.000+08:00"
 
     inside = client.get(
         "/api/v1/stats",
         params={"period": "2026-09", "unit_id": d.dept_a1, "as_of": AS_OF.isoformat()},
         headers=d.auth("supervisor_a"),
     )
-    assert [unit["unit_name"] for unit in inside.json()["units"]] == ["甲市教育局"]
+    assert [unit["unit_name"] for unit in inside.json()["units"]["items"]] == ["甲市教育局"]
 
 
 def test_another_subtree_is_not_found_and_handlers_are_refused(
@@ -320,14 +323,23 @@ def test_an_admin_sees_every_unit_and_the_unrouted(client, september: September)
     body = response.json()
     assert body["scope_unit_id"] is None
     assert body["unrouted"] == 1
-    assert len(body["units"]) == 5
+    assert len(body["units"]["items"]) == 5
+    assert (body["units"]["total"], body["units"]["limit"], body["units"]["offset"]) == (5, 50, 0)
+    second = client.get(
+        "/api/v1/stats",
+        params={"period": "2026-09", "as_of": AS_OF.isoformat(), "limit": 2, "offset": 2},
+        headers=d.auth("admin"),
+    ).json()
+    assert second["units"]["items"] == body["units"]["items"][2:4]
+    assert second["totals"] == body["totals"]
 
 
 def test_bad_periods_and_future_cut_offs_are_explained(client, september: September) -> None:
     headers = september.directory.auth("admin")
     bad = client.get("/api/v1/stats", params={"period": "2026-13"}, headers=headers)
     assert bad.status_code == 422
-    assert "2026-Q3" in bad.json()["detail"]
+    assert bad.json()["code"] == "period_invalid"
+    assert "2026-Q3（季度）" in bad.json()["detail"]
     # The app's clock stands at Monday 23 November 2026.
     future = client.get(
         "/api/v1/stats",
@@ -335,11 +347,15 @@ def test_bad_periods_and_future_cut_offs_are_explained(client, september: Septem
         headers=headers,
     )
     assert future.status_code == 422
-    assert "future" in future.json()["detail"]
+    assert future.json() == {
+        "detail": "截止时间 as_of 晚于当前时间：统计只能截至现在（2026-11-23T10:00:00.000+08:00），"
+        "请改早一些",
+        "code": "as_of_in_future",
+    }
 
 
 def test_statistics_default_to_now(client, september: September) -> None:
     response = client.get(
         "/api/v1/stats", params={"period": "2026-09"}, headers=september.directory.auth("admin")
     )
-    assert response.json()["as_of"] == "2026-11-23T10:00:00+08:00"
+    assert response.json()["as_of"] == "2026-11-23T10:00:00.000+08:00"

@@ -22,10 +22,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def put_2027(client, admin_token, **changes):
-    return client.put(
-        "/api/v1/calendar/2027", json=notice_2027_fields(**changes), headers=bearer(admin_token)
-    )
+def put_2027(client, admin_token, language: str | None = None, **changes):
+    headers = bearer(admin_token) | ({"Accept-Language": language} if language else {})
+    return client.put("/api/v1/calendar/2027", json=notice_2027_fields(**changes), headers=headers)
 
 
 def stored_years(engine) -> list[int]:
@@ -184,7 +183,16 @@ def test_an_invalid_notice_is_refused_with_its_problems_and_changes_nothing(
         makeup_workdays=[{"name": "春节", "date": "2027-02-15"}],
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == (
+    assert response.json()["code"] == "calendar_notice_invalid"
+    assert response.json()["detail"].startswith("2027年日历未载入，请按国务院通知改正后重新提交：")
+    english = put_2027(
+        client,
+        admin_token,
+        holidays=[{"name": "元旦", "start": "2027-01-01", "end": "2028-01-02"}],
+        makeup_workdays=[{"name": "春节", "date": "2027-02-15"}],
+        language="en",
+    )
+    assert english.json()["detail"] == (
         "calendar 2027 not loaded: holiday 元旦 2027-01-01–2028-01-02 is not inside 2027; a "
         "notice's days in 2028 go into the calendar of 2028: load them there; make-up working "
         "day 春节 2027-02-15 is a Monday, already a working day: make-up working days fall on a "
@@ -224,7 +232,7 @@ def test_a_misspelt_key_is_refused(client, admin_token):
     body["makeup_days"] = body.pop("makeup_workdays")
     response = client.put("/api/v1/calendar/2027", json=body, headers=bearer(admin_token))
     assert response.status_code == 422
-    assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
+    assert {tuple(e["loc"]) for e in response.json()["errors"]} == {
         ("body", "makeup_workdays"),
         ("body", "makeup_days"),
     }

@@ -91,7 +91,7 @@ def test_load_records_who_loaded_what(session):
 
 
 def test_load_refuses_an_invalid_notice_before_writing(session):
-    with pytest.raises(Unprocessable, match="calendar 2029 not loaded: the official calendar"):
+    with pytest.raises(Unprocessable, match="2029年日历未载入"):
         load_year(
             session=session,
             year=2029,
