@@ -21,8 +21,8 @@ from tests.live_server import serving
 
 ROUNDS = 40
 SUPPLEMENT = {"text": "是“通知公告”栏目，网址见上。"}
-RESOLVE = {"verdict": "confirmed", "answer": "栏目已更新，感谢您的监督。"}
-DECLINE = {"reason": "out_of_scope", "answer": "该页面不属于本单位网站。"}
+RESOLVE = {"verdict": "confirmed", "text": "栏目已更新，感谢您的监督。"}
+DECLINE = {"reason": "out_of_scope", "text": "该页面不属于本单位网站。"}
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def _paused_report(http: httpx.Client, directory: Directory) -> tuple[str, int]:
     ).json()["items"][0]["id"]
     asked = http.post(
         f"/api/v1/unit/reports/{report_id}/request-info",
-        json={"question": "请说明具体是哪个栏目。"},
+        json={"text": "请说明具体是哪个栏目。"},
         headers=directory.auth("handler_a1"),
     )
     assert asked.status_code == 200, asked.text
@@ -146,7 +146,7 @@ def test_a_stale_supplement_never_rewrites_the_receiving_units_clock(
                     (f"/api/v1/reports/{code}/supplement", SUPPLEMENT, {}),
                     (
                         f"/api/v1/unit/reports/{report_id}/transfer",
-                        {"to_unit_id": directory.dept_b1, "note": "属乙市教育局网站"},
+                        {"to_unit_id": directory.dept_b1, "text": "属乙市教育局网站"},
                         directory.auth("handler_a1"),
                     ),
                 ],
