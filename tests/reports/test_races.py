@@ -119,7 +119,7 @@ def test_a_supplement_never_reopens_a_report_closed_at_the_same_moment(
             assert closed.status_code == 200, closed.text
             assert report.status == closed_status
             assert report.closed_at is not None
-            assert report.final_answer == body["answer"]
+            assert report.final_answer == body["text"]
             assert kinds[-1] == closed_status, kinds
             if supplemented.status_code == 409:
                 outcomes["closed first"] += 1
