@@ -4,7 +4,13 @@ from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.reports.models import Report, ReportEvent
 from app.sla.models import EscalationRung, Notification
-from app.stats.models import SettledFigures, SettledState, SlaReport, SlaReportRun
+from app.stats.models import (
+    NoticeTemplate,
+    SettledFigures,
+    SettledState,
+    SlaReport,
+    SlaReportRun,
+)
 from app.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
@@ -12,6 +18,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "EscalationRung",
+    "NoticeTemplate",
     "Notification",
     "Report",
     "ReportEvent",

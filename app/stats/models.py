@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UtcDateTime
@@ -76,3 +76,59 @@ class SettledState(SQLModel, table=True):
     )
     settled_reports: int = Field(default=0, description="reports added so far")
     last_run_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class NoticeTemplateBase(SQLModel):
+    """What an issuing unit's notices say besides the figures (GB/T 9704 elements)."""
+
+    issuer_name: str = Field(
+        default="", max_length=200, description="发文机关; empty: the unit's own name"
+    )
+    document_prefix: str = Field(
+        default="",
+        max_length=100,
+        description="发文字号 before the year, e.g. 营政办公开 (gives 营政办公开〔2019〕5号)",
+    )
+    recipients: str = Field(default="各有关单位：", max_length=500, description="主送机关")
+    contact_name: str = Field(default="", max_length=50, description="联系人 (the office's)")
+    contact_phone: str = Field(default="", max_length=50, description="联系电话 (the office's)")
+    requirements: str = Field(
+        default="",
+        max_length=4000,
+        description="三、工作要求, one paragraph a line; {deadline}, {report_to} and {issuer} are "
+        "filled in; empty: the default wording",
+    )
+    rectification_workdays: int = Field(
+        default=10, ge=1, le=60, description="整改 deadline: working days after the issue date"
+    )
+    report_to: str = Field(
+        default="", max_length=200, description="who receives the 整改情况; empty: the issuer"
+    )
+
+
+class NoticeTemplate(NoticeTemplateBase, table=True):
+    """One issuing unit's notice template; a unit without one gets the defaults."""
+
+    __tablename__ = "notice_template"
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    requirements: str = Field(default="", sa_column=Column(Text(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class NoticeTemplateIn(NoticeTemplateBase):
+    """The whole template (PUT replaces it); fields left out take their defaults."""
+
+
+class NoticeTemplateOut(NoticeTemplateBase):
+    unit_id: int
+    unit_name: str
+    stored: bool = Field(description="false: no template stored, these are the defaults")
+    updated_at: datetime | None
+
+
+class NoticeTemplatePage(SQLModel):
+    items: list[NoticeTemplateOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,15 +1,16 @@
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
 from app.auth import Principal, require_supervisor
 from app.config import Settings
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now
-from app.stats import service
+from app.stats import service, templates
 from app.stats.exports import SlaFormat, render_sla_report
+from app.stats.models import NoticeTemplateIn, NoticeTemplateOut, NoticeTemplatePage
 from app.stats.notice import NoticeFormat, RenderedFile
 from app.stats.schemas import StatsOut
 
@@ -21,6 +22,9 @@ UNIT_DESCRIPTION = "a unit of your subtree (default: your own unit; for admins, 
 
 
 def _download(rendered: RenderedFile) -> Response:
+    headers = {"Content-Disposition": f'inline; filename="{rendered.filename}"'}
+    if rendered.chunks is not None:
+        return StreamingResponse(rendered.chunks, media_type=rendered.media_type, headers=headers)
     return Response(
         content=rendered.content,
         media_type=rendered.media_type,
@@ -53,15 +57,25 @@ def read_stats(
 @router.get("/notices/{period}")
 def read_notice(
     period: str,
-    format: NoticeFormat = Query(NoticeFormat.md, description="md, csv, xlsx or json"),
-    as_of: datetime | None = Query(None, description=AS_OF_DESCRIPTION),
+    format: NoticeFormat = Query(
+        NoticeFormat.md, description="md, csv, xlsx, json, docx (GB/T 9704) or pdf (LibreOffice)"
+    ),
+    as_of: datetime | date | None = Query(
+        None, description=AS_OF_DESCRIPTION + "; a date alone is the end of that day, local time"
+    ),
     unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
+    issued_on: date | None = Query(
+        None, description="成文日期 (default today): the rectification deadline counts from it"
+    ),
+    number: int | None = Query(
+        None, ge=1, le=100000, description="the number in the 发文字号 (〔2026〕5号)"
+    ),
     principal: Principal = Depends(require_supervisor),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
-    """The draft notice (通报) of a period: 一、总体情况, 二、存在问题 and the annex table."""
+    """The draft notice (通报) of a period: 一、总体情况, 二、存在问题, 三、工作要求, annex."""
     rendered = service.notice_for(
         session=session,
         principal=principal,
@@ -71,8 +85,49 @@ def read_notice(
         settings=settings,
         as_of=as_of,
         unit_id=unit_id,
+        issued_on=issued_on,
+        document_number=number,
+        stream=True,
     )
     return _download(rendered)
+
+
+@router.get("/notice-templates", response_model=NoticeTemplatePage, tags=["notices"])
+def list_notice_templates(
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+    principal: Principal = Depends(require_supervisor),
+    session: Session = RequestSession,
+) -> NoticeTemplatePage:
+    """The stored notice templates of your subtree (every one for admins)."""
+    items, total = templates.list_templates(
+        session=session, principal=principal, limit=limit, offset=offset
+    )
+    return NoticeTemplatePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/notice-templates/{unit_id}", response_model=NoticeTemplateOut, tags=["notices"])
+def read_notice_template(
+    unit_id: int = Path(ge=1, le=2**31 - 1),
+    principal: Principal = Depends(require_supervisor),
+    session: Session = RequestSession,
+) -> NoticeTemplateOut:
+    """A unit's notice template (发文机关, 文号, 主送, 联系人, 工作要求), or the defaults."""
+    return templates.read_template(session=session, principal=principal, unit_id=unit_id)
+
+
+@router.put("/notice-templates/{unit_id}", response_model=NoticeTemplateOut, tags=["notices"])
+def put_notice_template(
+    template_in: NoticeTemplateIn,
+    unit_id: int = Path(ge=1, le=2**31 - 1),
+    principal: Principal = Depends(require_supervisor),
+    session: Session = RequestSession,
+    now: datetime = Depends(get_now),
+) -> NoticeTemplateOut:
+    """Store a unit's notice template: its supervisors and admins may."""
+    return templates.put_template(
+        session=session, principal=principal, unit_id=unit_id, template_in=template_in, now=now
+    )
 
 
 @router.get("/sla-reports/{report_date}")

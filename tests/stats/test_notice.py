@@ -12,17 +12,14 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.models import Unit
+from app.stats.exports import notice_csv, notice_markdown, notice_xlsx, render_notice
 from app.stats.notice import (
     NoticeFormat,
     annex_rows,
     decimal_text,
-    notice_csv,
-    notice_markdown,
-    notice_xlsx,
     overview,
     percent_text,
     problems,
-    render_notice,
 )
 from app.stats.periods import parse_period
 from app.stats.schemas import Figures, PeriodOut, Rankings, StatsOut, Thresholds, UnitStats
