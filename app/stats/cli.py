@@ -1,7 +1,7 @@
 """`zhaocuo notice`, `zhaocuo sla-report` and `zhaocuo settle`: the operators' way in."""
 
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -22,16 +22,6 @@ TEXT_FORMATS = (NoticeFormat.md, NoticeFormat.json)
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
-
-
-def _cutoff_option(text: str | None) -> date | datetime | None:
-    if text is None:
-        return None
-    try:
-        # A date alone is the end of that day; a time is that instant.
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-    except ValueError:
-        _fail(f"--as-of {text!r} is neither a date (2026-05-06) nor a time (2026-05-06T10:00:00)")
 
 
 def notice(
@@ -73,7 +63,7 @@ def notice(
             rendered = service.period_notice(
                 session=session,
                 period=service.parse_period_or_422(period),
-                as_of=service.cutoff(as_of=_cutoff_option(as_of), now=now, settings=settings),
+                as_of=service.cutoff(as_of=service.parse_cutoff(as_of), now=now, settings=settings),
                 scope=unit_or_exit(session=session, ref=unit) if unit else None,
                 settings=settings,
                 notice_format=format,

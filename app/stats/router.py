@@ -60,8 +60,11 @@ def read_notice(
     format: NoticeFormat = Query(
         NoticeFormat.md, description="md, csv, xlsx, json, docx (GB/T 9704) or pdf (LibreOffice)"
     ),
-    as_of: datetime | date | None = Query(
-        None, description=AS_OF_DESCRIPTION + "; a date alone is the end of that day, local time"
+    as_of: str | None = Query(
+        None,
+        max_length=40,
+        description=AS_OF_DESCRIPTION + "; a date alone (2026-05-06) is the end of that day, "
+        "local time",
     ),
     unit_id: int | None = Query(None, description=UNIT_DESCRIPTION),
     issued_on: date | None = Query(
@@ -83,7 +86,7 @@ def read_notice(
         notice_format=format,
         now=now,
         settings=settings,
-        as_of=as_of,
+        as_of=service.parse_cutoff(as_of),
         unit_id=unit_id,
         issued_on=issued_on,
         document_number=number,

@@ -49,6 +49,22 @@ def parse_period_or_422(text: str) -> Period:
         raise Unprocessable(str(exc)) from exc
 
 
+def parse_cutoff(text: str | None) -> date | datetime | None:
+    """`as_of` as given: a date alone (2026-05-06) or an instant (2026-05-06T10:00:00)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise Unprocessable(
+            f"统计截止时间{text!r}无法识别：请给出日期（2026-05-06，指当日结束）或时间"
+            "（2026-05-06T10:00:00）",
+            en=f"as_of {text!r} is neither a date (2026-05-06, the end of that day) nor an "
+            "instant (2026-05-06T10:00:00)",
+            code="invalid_as_of",
+        ) from exc
+
+
 def cutoff(*, as_of: datetime | date | None, now: datetime, settings: Settings) -> datetime:
     """The cut-off instant: now by default; a naive time is local; a date is the end of that
     day, local time (today: now); never later than now."""
