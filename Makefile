@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ZHAOCUO_DATABASE_URL ?= sqlite:///./var/zhaocuo.db
 
-.PHONY: run test test-sqlite test-postgres lint format migrate bench clean
+.PHONY: run test test-sqlite test-postgres lint format migrate bench notice-pictures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/notice.py
+
+## notice-pictures: the PNGs of the notice in docs/ (needs LibreOffice and poppler-utils)
+notice-pictures: $(STAMP)
+	$(BIN)/python docs/render_notice_pictures.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

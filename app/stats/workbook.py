@@ -189,7 +189,8 @@ def write_chart_sheet(workbook, stats: StatsOut) -> None:
     text = workbook.add_format({"border": 1})
     days = stats.thresholds.first_reply_workdays
     worksheet.set_column(0, 0, 30)
-    worksheet.set_column(1, 2, 12)
+    worksheet.set_column(1, 1, 10)
+    worksheet.set_column(2, 2, 18)
     for index, name in enumerate(["单位", "办结率", f"{days}个工作日内答复率"]):
         worksheet.write_string(0, index, name, header)
     for row_number, unit in enumerate(units, start=1):
@@ -217,8 +218,11 @@ def write_chart_sheet(workbook, stats: StatsOut) -> None:
     chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "top"})
-    chart.set_size({"width": 720, "height": max(320, 120 + 28 * last)})
+    height = max(320, 120 + 28 * last)
+    chart.set_size({"width": 720, "height": height})
     worksheet.insert_chart(0, 4, chart)
+    # What prints is the print area: without one, only the data cells and a chart cut at them.
+    worksheet.print_area(0, 0, max(last, height // 20 + 1), 4 + 720 // 64 + 1)
 
 
 def write_notice_workbook(path: str, stats: StatsOut, setup: NoticeSetup) -> None:

@@ -372,9 +372,7 @@ def check_the_wording_of_a_real_month(stats) -> None:
     listed = paragraph.split("答复：", 1)[1].removesuffix("。")
     listed = re.sub(r"等\d+家单位（详见附件）$", "", listed)
     shown = [
-        name
-        for part in listed.split("，")
-        for name in re.sub(r"各?\d+条$", "", part).split("、")
+        name for part in listed.split("，") for name in re.sub(r"各?\d+条$", "", part).split("、")
     ]
     assert len(shown) == min(len(late), 10)
     assert set(shown) <= {unit.unit_name for unit in late}
