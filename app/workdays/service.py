@@ -18,7 +18,7 @@ from app.workdays.schemas import (
     HolidayPeriod,
     MakeupWorkday,
 )
-from app.workdays.sources import get_calendar, packaged_calendar_days
+from app.workdays.sources import get_calendar, lock_calendar, packaged_calendar_days
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,13 @@ def load_year(
     actor: str,
     settings: Settings,
 ) -> CalendarLoadResult:
-    """Replace a year's official days with a notice's, then recompute open reports' deadlines."""
+    """Replace a year's official days with a notice's and commit; then move open reports' dates.
+
+    The recompute runs after the calendar is committed, one short transaction per batch, so
+    that requests keep flowing while a year loads (app.reports.deadlines).
+    """
+    # Before anything reads the calendar: requests computing due dates hold it shared.
+    lock_calendar(session)
     package = packaged_calendar_days()
     problems = notice_problems(
         year=year,
