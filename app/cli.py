@@ -11,6 +11,7 @@ from app.db import session_scope, utcnow
 from app.directory.cli import import_app, unit_or_exit
 from app.directory.demo import load_demo
 from app.migrate import upgrade_to_head
+from app.reports.cli import reports as import_reports_command
 from app.stats.cli import notice, settle, sla_report
 from app.workdays.cli import calendar_app
 
@@ -18,6 +19,7 @@ cli = typer.Typer(help="zhaocuo: 我为政府网站找错 service", no_args_is_h
 token_app = typer.Typer(help="Issue and revoke unit tokens.", no_args_is_help=True)
 cli.add_typer(token_app, name="token")
 cli.add_typer(import_app, name="import")
+import_app.command("reports")(import_reports_command)
 cli.add_typer(calendar_app, name="calendar")
 
 
