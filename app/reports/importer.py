@@ -121,6 +121,8 @@ def import_reports(
         for site in session.exec(select(Site).where(Site.status == SiteStatus.active)).all()
     }
     tz = settings.tz
+    # Reports share a few hundred receipt days: their due dates are computed once each.
+    deadlines_of: dict[datetime, Any] = {}
     chunk: list[tuple[int, dict[str, str]]] = []
 
     def flush_chunk() -> None:
@@ -140,13 +142,20 @@ def import_reports(
             steps.append(events)
         if not reports:
             return
-        table = Report.__table__
-        ids = session.connection().execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), reports
+        connection = session.connection()
+        # Without RETURNING: the driver's executemany, then the ids by tracking code.
+        connection.execute(insert(Report.__table__), reports)
+        new_codes = [report["tracking_code"] for report in reports]
+        ids = dict(
+            session.exec(
+                select(Report.tracking_code, Report.id).where(
+                    col(Report.tracking_code).in_(new_codes)
+                )
+            ).all()
         )
         events = [
-            {**event, "report_id": report_id}
-            for (report_id,), report_events in zip(ids, steps, strict=True)
+            {**event, "report_id": ids[code]}
+            for code, report_events in zip(new_codes, steps, strict=True)
             for event in report_events
         ]
         session.connection().execute(insert(ReportEvent.__table__), events)
@@ -207,13 +216,15 @@ def import_reports(
             result.transferred += 1
             data = {"from_unit_id": site.owner_unit_id, "to_unit_id": answerer, "note": None}
             events.append(_event(EventKind.transferred, moved_at, data, unit=site.owner_unit_id))
-        deadlines = compute_deadlines(
-            calendar=calendar,
-            received_at=assigned_at,
-            tz=tz,
-            first_reply_workdays=settings.first_reply_workdays,
-            resolution_workdays=settings.resolution_workdays,
-        )
+        deadlines = deadlines_of.get(assigned_at)
+        if deadlines is None:
+            deadlines = deadlines_of[assigned_at] = compute_deadlines(
+                calendar=calendar,
+                received_at=assigned_at,
+                tz=tz,
+                first_reply_workdays=settings.first_reply_workdays,
+                resolution_workdays=settings.resolution_workdays,
+            )
         answer = row["reply"] or row.get("reject_reason") or ""
         resolved = status in RESOLVED
         if resolved:
