@@ -175,12 +175,14 @@ def make_due(engine: Engine, first_id: int, last_id: int, seed: int) -> None:
 
 def set_based_floor(engine: Engine) -> int:
     """One INSERT … SELECT of the same rung rows, rolled back: the least a sweep can cost."""
+    # PostgreSQL keeps rung names in an enum type; SQLite in text.
+    rung = "CAST(next_rung AS rung)" if engine.dialect.name == "postgresql" else "next_rung"
     with engine.connect() as connection, connection.begin() as transaction:
         rows = connection.execute(
             text(
                 "INSERT INTO escalation_rung "
                 "(report_id, clock, rung, due_at, fired_at, target_unit_ids) "
-                "SELECT id, clock, next_rung, next_rung_at, :now, '[]' FROM report "
+                f"SELECT id, clock, {rung}, next_rung_at, :now, '[]' FROM report "
                 "WHERE next_rung_at <= :now"
             ).bindparams(bindparam("now", type_=UtcDateTime())),
             {"now": SWEEP_AT},
