@@ -230,13 +230,18 @@ def _fire_due_rungs(
     """
     done = SweepResult(reports=len(reports))
     attempts: list[tuple[Report, Rung, datetime, list[tuple[int, str]]]] = []
+    # A batch's reports share a few owners: each owner's chain is looked up once per rung.
+    targets_of: dict[tuple[Rung, int], list[tuple[int, str]]] = {}
     for report in reports:
         while report.next_rung is not None and report.next_rung_at <= now:
             rung, due_at = Rung(report.next_rung), report.next_rung_at
             if _rung_applies(report, rung):
-                targets = rung_targets(
-                    session=session, rung=rung, owner_unit_id=report.owner_unit_id
-                )
+                key = (rung, report.owner_unit_id)
+                if key not in targets_of:
+                    targets_of[key] = rung_targets(
+                        session=session, rung=rung, owner_unit_id=report.owner_unit_id
+                    )
+                targets = targets_of[key]
                 attempts.append((report, rung, due_at, targets))
             else:
                 done.skipped += 1
