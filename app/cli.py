@@ -17,6 +17,7 @@ from app.errors import AppError
 from app.logs import configure_logging, log_config
 from app.metrics import MULTIPROCESS_DIR_VARIABLE
 from app.migrate import upgrade_to_head
+from app.reports.cli import reports as import_reports_command
 from app.stats.cli import notice, settle, sla_report
 from app.wiring import install_hooks
 from app.workdays.cli import calendar_app
@@ -25,6 +26,7 @@ cli = typer.Typer(help="zhaocuo: 我为政府网站找错 service", no_args_is_h
 token_app = typer.Typer(help="Issue and revoke unit tokens.", no_args_is_help=True)
 cli.add_typer(token_app, name="token")
 cli.add_typer(import_app, name="import")
+import_app.command("reports")(import_reports_command)
 cli.add_typer(calendar_app, name="calendar")
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     completion_rate_threshold: float = 0.70
     average_handling_threshold: float = 15.0
     ranking_min_valid: int = 5
+    # Names a notice's list of units prints before "等N家单位（详见附件）".
+    notice_max_names: int = 10
 
     calendar_warning_days: int = 60
 

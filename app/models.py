@@ -6,7 +6,13 @@ from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
 from app.reports.models import Report, ReportEvent
 from app.sla.models import EscalationRung, Notification
-from app.stats.models import SettledFigures, SettledState, SlaReport, SlaReportRun
+from app.stats.models import (
+    NoticeTemplate,
+    SettledFigures,
+    SettledState,
+    SlaReport,
+    SlaReportRun,
+)
 from app.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "CalendarYear",
     "EscalationRung",
     "JobOutcome",
+    "NoticeTemplate",
     "Notification",
     "Report",
     "ReportEvent",

@@ -1,42 +1,257 @@
-"""Keeping open reports' due dates true to the calendar in force."""
+"""Keeping open reports' due dates true to the calendar in force.
 
-from datetime import datetime
+A report's due dates are a function of its local receipt date and the working days it was
+paused, so the recompute never loads reports: per batch of ids it reads the distinct
+(paused days, due dates, provisional) groups with the receipt instants they span, computes
+the new dates of each (group, receipt day) in Python with the pure calendar, keeps those that
+move in a temporary table, and moves the batch's reports with one UPDATE joined to it, their
+events written by the same statement (PostgreSQL) or the next (SQLite). Memory follows the
+distinct groups, not the open reports.
 
-from sqlmodel import Session, col, select
+The UPDATE names the old due dates and the status it expects: a report closed, transferred or
+resumed by a concurrent transaction no longer matches and is left alone (on PostgreSQL the
+UPDATE waits for that transaction's row lock and re-checks the row as committed).
+
+Each batch is its own short transaction, so submissions and unit actions keep flowing while a
+year loads. That the batches miss no report is the calendar lock's job (app.workdays.sources):
+a request that computes due dates holds it shared until it commits, the load takes it
+exclusively while it writes the calendar, so every report committed after the calendar was
+computed with it, and every report computed with the old one is committed before the batches
+start.
+"""
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlmodel import Session, col
 
 from app.config import Settings
-from app.db import isoformat_or_none
+from app.db import UtcDateTime, isoformat_or_none
+from app.reports.clocks import compute_deadlines, end_of_local_day, local_date, start_of_local_day
 from app.reports.models import CLOCKED_STATUSES, EventKind, Report
-from app.reports.service import SYSTEM_ACTOR, apply_deadlines, record_event
+from app.reports.service import SYSTEM_ACTOR
 from app.workdays.calendar import WorkCalendar
+
+# Ids per batch: a batch moves at most this many reports, a few tenths of a second of locks.
+RECOMPUTE_BATCH_IDS = 10_000
+
+_scratch = MetaData()
+# The moves of one (paused days, old due dates, local receipt day) group; one per connection.
+_moves = Table(
+    "zc_deadline_move",
+    _scratch,
+    Column("paused", Integer, nullable=False),
+    Column("old_first", UtcDateTime(), nullable=False),
+    Column("old_resolution", UtcDateTime(), nullable=False),
+    Column("old_provisional", Boolean, nullable=False),
+    Column("day_start", UtcDateTime(), nullable=False),
+    Column("day_end", UtcDateTime(), nullable=False),
+    Column("new_first", UtcDateTime(), nullable=False),
+    Column("new_resolution", UtcDateTime(), nullable=False),
+    Column("new_provisional", Boolean, nullable=False),
+    Column("new_reminder", UtcDateTime(), nullable=True),
+    Column("data", Text, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+_CLOCKED = ", ".join(f"'{status.value}'" for status in CLOCKED_STATUSES)
+_MATCH = f"""
+    r.id >= :low AND r.id < :high AND r.status IN ({_CLOCKED})
+    AND r.paused_workdays = m.paused
+    AND r.first_reply_due_at = m.old_first
+    AND r.resolution_due_at = m.old_resolution
+    AND r.deadlines_provisional = m.old_provisional
+    AND r.assigned_at >= m.day_start AND r.assigned_at < m.day_end
+"""
+# The ladder goes on from the rung it had reached, on the new dates: rungs behind it have
+# fired (or did not apply) on this clock, and a clock whose ladder is done or paused stays so.
+_REMINDER_AHEAD = (
+    "r.next_rung = 'reminder' AND r.first_responded_at IS NULL "
+    "AND m.new_reminder IS NOT NULL AND m.new_reminder > r.assigned_at"
+)
+_URGE_AHEAD = "r.next_rung IN ('reminder', 'urge') AND r.first_responded_at IS NULL"
+_SET = f"""
+    first_reply_due_at = m.new_first,
+    resolution_due_at = m.new_resolution,
+    deadlines_provisional = m.new_provisional,
+    next_rung = CASE WHEN {_REMINDER_AHEAD} THEN 'reminder' WHEN {_URGE_AHEAD} THEN 'urge'
+        WHEN r.next_rung IS NOT NULL THEN 'supervise' END,
+    next_rung_at = CASE WHEN {_REMINDER_AHEAD} THEN m.new_reminder
+        WHEN {_URGE_AHEAD} THEN m.new_first WHEN r.next_rung IS NOT NULL THEN m.new_resolution END,
+    updated_at = :now
+"""
+_EVENT_COLUMNS = "report_id, kind, actor, actor_unit_id, at, data"
+_EVENT_CONSTANTS = f"'{EventKind.deadlines_recomputed.value}', '{SYSTEM_ACTOR}', NULL, :now"
+
+# PostgreSQL: the UPDATE returns what it moved, and the events follow in the same statement.
+_POSTGRES_BATCH = text(f"""
+    WITH moved AS (
+        UPDATE report AS r SET {_SET} FROM zc_deadline_move AS m WHERE {_MATCH}
+        RETURNING r.id, m.data
+    )
+    INSERT INTO report_event ({_EVENT_COLUMNS})
+    SELECT id, {_EVENT_CONSTANTS}, CAST(data AS json) FROM moved ORDER BY id
+""").bindparams(bindparam("now", type_=UtcDateTime()))
+# SQLite cannot return the joined table's columns: events first, then the UPDATE, both under
+# the transaction's write lock, so they see the same rows.
+_SQLITE_EVENTS = text(f"""
+    INSERT INTO report_event ({_EVENT_COLUMNS})
+    SELECT r.id, {_EVENT_CONSTANTS}, m.data
+    FROM report AS r JOIN zc_deadline_move AS m ON {_MATCH} ORDER BY r.id
+""").bindparams(bindparam("now", type_=UtcDateTime()))
+_SQLITE_UPDATE = text(
+    f"UPDATE report AS r SET {_SET} FROM zc_deadline_move AS m WHERE {_MATCH}"
+).bindparams(bindparam("now", type_=UtcDateTime()))
+
+
+def _groups_query(low: int, high: int):
+    """A batch's open reports grouped by what their due dates were computed from."""
+    return (
+        select(
+            col(Report.paused_workdays),
+            col(Report.first_reply_due_at),
+            col(Report.resolution_due_at),
+            col(Report.deadlines_provisional),
+            func.min(Report.assigned_at),
+            func.max(Report.assigned_at),
+        )
+        .where(
+            col(Report.id) >= low,
+            col(Report.id) < high,
+            col(Report.status).in_(CLOCKED_STATUSES),
+            col(Report.assigned_at).is_not(None),
+            col(Report.first_reply_due_at).is_not(None),
+            col(Report.resolution_due_at).is_not(None),
+        )
+        .group_by(
+            Report.paused_workdays,
+            Report.first_reply_due_at,
+            Report.resolution_due_at,
+            Report.deadlines_provisional,
+        )
+    )
+
+
+class _Planner:
+    """The moves of each (group, receipt day), computed once per recompute."""
+
+    def __init__(self, *, calendar: WorkCalendar, settings: Settings) -> None:
+        self.calendar = calendar
+        self.settings = settings
+        self.seen: set[tuple] = set()
+
+    def moves(self, groups) -> list[dict]:
+        """The rows of zc_deadline_move for groups not seen before, only those that move."""
+        tz = self.settings.tz
+        rows = []
+        for paused, old_first, old_resolution, old_provisional, earliest, latest in groups:
+            day, last_day = local_date(earliest, tz), local_date(latest, tz)
+            while day <= last_day:
+                key = (paused, old_first, old_resolution, old_provisional, day)
+                if key not in self.seen:
+                    self.seen.add(key)
+                    row = self._move(key)
+                    if row is not None:
+                        rows.append(row)
+                day += timedelta(days=1)
+        return rows
+
+    def _move(self, key: tuple) -> dict | None:
+        paused, old_first, old_resolution, old_provisional, day = key
+        settings, calendar, tz = self.settings, self.calendar, self.settings.tz
+        start = start_of_local_day(day, tz)
+        new = compute_deadlines(
+            calendar=calendar,
+            received_at=start,
+            tz=tz,
+            first_reply_workdays=settings.first_reply_workdays,
+            resolution_workdays=settings.resolution_workdays,
+            paused_workdays=paused,
+        )
+        before = (old_first, old_resolution, bool(old_provisional))
+        after = (new.first_reply_due_at, new.resolution_due_at, new.provisional)
+        if after == before:
+            return None
+        reminder = None
+        if settings.reminder_workdays_before > 0:
+            first_due_day = local_date(new.first_reply_due_at, tz)
+            reminder_day = calendar.add_workdays(first_due_day, -settings.reminder_workdays_before)
+            reminder = end_of_local_day(reminder_day, tz)
+        data = {
+            "first_reply_due_at": [isoformat_or_none(before[0]), isoformat_or_none(after[0])],
+            "resolution_due_at": [isoformat_or_none(before[1]), isoformat_or_none(after[1])],
+            "provisional": [before[2], after[2]],
+        }
+        return {
+            "paused": paused,
+            "old_first": old_first,
+            "old_resolution": old_resolution,
+            "old_provisional": before[2],
+            "day_start": start,
+            "day_end": start_of_local_day(day + timedelta(days=1), tz),
+            "new_first": after[0],
+            "new_resolution": after[1],
+            "new_provisional": after[2],
+            "new_reminder": reminder,
+            "data": json.dumps(data),
+        }
+
+
+def _move_batch(connection: Connection, *, low: int, high: int, now: datetime) -> int:
+    bounds = {"low": low, "high": high, "now": now}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_POSTGRES_BATCH, bounds).rowcount
+    connection.execute(_SQLITE_EVENTS, bounds)
+    return connection.execute(_SQLITE_UPDATE, bounds).rowcount
 
 
 def recompute_open_deadlines(
-    *, session: Session, calendar: WorkCalendar, now: datetime, settings: Settings
+    *,
+    session: Session,
+    calendar: WorkCalendar,
+    now: datetime,
+    settings: Settings,
+    batch_size: int | None = None,
 ) -> int:
-    """Recompute the due dates of every open report; return how many moved."""
+    """Move open reports' due dates to a calendar just loaded, in short batches; return how many.
+
+    Commits the caller's transaction first: the calendar must be in force (and its lock
+    released) before the reports follow it, one transaction per batch.
+    """
+    session.commit()
+    batch_size = batch_size or RECOMPUTE_BATCH_IDS
+    planner = _Planner(calendar=calendar, settings=settings)
     moved = 0
-    query = select(Report).where(col(Report.status).in_(CLOCKED_STATUSES)).order_by(Report.id)
-    for report in session.exec(query).all():
-        before = (report.first_reply_due_at, report.resolution_due_at, report.deadlines_provisional)
-        apply_deadlines(report=report, calendar=calendar, settings=settings)
-        after = (report.first_reply_due_at, report.resolution_due_at, report.deadlines_provisional)
-        if after == before:
-            continue
-        moved += 1
-        record_event(
-            session=session,
-            report=report,
-            kind=EventKind.deadlines_recomputed,
-            actor=SYSTEM_ACTOR,
-            at=now,
-            data={
-                "first_reply_due_at": [isoformat_or_none(before[0]), isoformat_or_none(after[0])],
-                "resolution_due_at": [isoformat_or_none(before[1]), isoformat_or_none(after[1])],
-                "provisional": [before[2], after[2]],
-            },
-        )
-        report.updated_at = now
-        session.add(report)
-    session.flush()
+    any_moves = False
+    with session.get_bind().connect() as connection:
+        with connection.begin():
+            low, high = connection.execute(select(func.min(Report.id), func.max(Report.id))).one()
+            _moves.create(connection)
+        try:
+            for batch_low in range(low or 0, (high or -1) + 1, batch_size):
+                batch_high = batch_low + batch_size
+                with connection.begin():
+                    groups = connection.execute(_groups_query(batch_low, batch_high)).all()
+                    rows = planner.moves(groups)
+                    if rows:
+                        connection.execute(_moves.insert(), rows)
+                        any_moves = True
+                    if any_moves:
+                        moved += _move_batch(connection, low=batch_low, high=batch_high, now=now)
+        finally:
+            with connection.begin():
+                _moves.drop(connection)
     return moved

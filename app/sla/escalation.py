@@ -10,6 +10,9 @@ rungs due, not the open reports.
 
 A rung fires by inserting its unique (report, clock, rung) row: the insert that wins is the
 claim, and the event, the outbox rows and the next rung are written in the same transaction.
+A batch's rungs are claimed by one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, their
+events and outbox rows written in bulk and the reports replanned in one flush, so a batch
+costs a handful of statements whatever the number of its rungs.
 A second scheduler, a retry or a restart finds the row and fires nothing; a crash before the
 commit leaves nothing behind, and the next sweep fires the rung again.
 """
@@ -20,15 +23,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.db import session_scope
+from app.db import dialect_insert, session_scope
 from app.directory.models import Site, Unit
 from app.reports.clocks import end_of_local_day, local_date
 from app.reports.models import RUNNING_STATUSES, EventKind, Report, ReportEvent
 from app.sla.models import RUNG_LABELS, EscalationRung, NotificationKind, Rung
-from app.sla.notify import enqueue, insert_ignoring_conflict, report_summary
+
+# One name for writing to the outbox from the sweep (tests stop a sweep right there).
+from app.sla.notify import enqueue_many as enqueue
+from app.sla.notify import report_summary
 from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import get_calendar
 
@@ -137,60 +144,33 @@ def _rung_text(*, rung: Rung, summary: dict[str, Any], due_day: str) -> str:
             )
 
 
-def fire_rung(
-    *,
-    session: Session,
-    report: Report,
-    rung: Rung,
-    due_at: datetime,
-    now: datetime,
-    calendar: WorkCalendar,
-    settings: Settings,
-) -> int | None:
-    """Claim a rung for the report's clock and, if the claim wins, record and notify it.
-
-    Returns the number of notifications written, or None when the rung had already fired.
-    """
-    targets = rung_targets(session=session, rung=rung, owner_unit_id=report.owner_unit_id)
+def _rung_payloads(
+    *, report: Report, rung: Rung, due_at: datetime, targets: list[tuple[int, str]], now, settings
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The event and the outbox rows of a rung that fired (written only once it is claimed)."""
     target_ids = [unit_id for unit_id, _ in targets]
-    claimed = insert_ignoring_conflict(
-        session=session,
-        model=EscalationRung,
-        values={
-            "report_id": report.id,
+    deadline = report.first_reply_due_at if rung != Rung.supervise else report.resolution_due_at
+    event = {
+        "report_id": report.id,
+        "kind": EventKind(rung.value).value,
+        "actor": SCHEDULER_ACTOR,
+        "actor_unit_id": None,
+        "at": now,
+        "data": {
             "clock": report.clock,
-            "rung": rung.value,
-            "due_at": due_at,
-            "fired_at": now,
+            "due_at": due_at.isoformat(),
+            "deadline": deadline.isoformat(),
             "target_unit_ids": target_ids,
         },
-    )
-    if claimed is None:
-        return None
-    deadline = report.first_reply_due_at if rung != Rung.supervise else report.resolution_due_at
-    session.add(
-        ReportEvent(
-            report_id=report.id,
-            kind=EventKind(rung.value),
-            actor=SCHEDULER_ACTOR,
-            at=now,
-            data={
-                "clock": report.clock,
-                "due_at": due_at.isoformat(),
-                "deadline": deadline.isoformat(),
-                "target_unit_ids": target_ids,
-            },
-        )
-    )
-    summary = report_summary(session=session, report=report)
+    }
+    summary = report_summary(session=object_session(report), report=report)
     due_day = local_date(deadline, settings.tz).isoformat()
     text = _rung_text(rung=rung, summary=summary, due_day=due_day)
-    for unit_id, relation in targets:
-        enqueue(
-            session=session,
-            unit_id=unit_id,
-            kind=NotificationKind(rung.value),
-            payload={
+    notifications = [
+        {
+            "unit_id": unit_id,
+            "kind": NotificationKind(rung.value),
+            "payload": {
                 "text": text,
                 "rung": {
                     "name": rung.value,
@@ -203,13 +183,12 @@ def fire_rung(
                 },
                 "report": summary,
             },
-            key=f"{rung.value}:{report.id}:{report.clock}:{unit_id}",
-            now=now,
-            report_id=report.id,
-            calendar=calendar,
-            settings=settings,
-        )
-    return len(targets)
+            "key": f"{rung.value}:{report.id}:{report.clock}:{unit_id}",
+            "report_id": report.id,
+        }
+        for unit_id, relation in targets
+    ]
+    return event, notifications
 
 
 @dataclass
@@ -229,30 +208,86 @@ class SweepResult:
 
 
 def _fire_due_rungs(
-    *, session: Session, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings
+    *,
+    session: Session,
+    reports: list[Report],
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
 ) -> SweepResult:
-    """Fire a report's due rungs; after downtime several may be due, each fires once, in order."""
-    done = SweepResult(reports=1)
-    while report.next_rung is not None and report.next_rung_at <= now:
-        rung, due_at = Rung(report.next_rung), report.next_rung_at
-        sent = None
-        if _rung_applies(report, rung):
-            sent = fire_rung(
-                session=session,
-                report=report,
-                rung=rung,
-                due_at=due_at,
-                now=now,
-                calendar=calendar,
-                settings=settings,
+    """Fire the due rungs of some reports in a few statements, whatever their number.
+
+    After downtime several rungs of one report may be due: each is tried once, in order, and
+    the report is replanned past it. Every rung tried is claimed by one multi-row INSERT … ON
+    CONFLICT DO NOTHING RETURNING: the rows it returns are the claims this sweep won, and only
+    those get their event and outbox rows, in bulk; the others had fired already.
+    """
+    done = SweepResult(reports=len(reports))
+    attempts: list[tuple[Report, Rung, datetime, list[tuple[int, str]]]] = []
+    # A batch's reports share a few owners: each owner's chain is looked up once per rung.
+    targets_of: dict[tuple[Rung, int], list[tuple[int, str]]] = {}
+    for report in reports:
+        while report.next_rung is not None and report.next_rung_at <= now:
+            rung, due_at = Rung(report.next_rung), report.next_rung_at
+            if _rung_applies(report, rung):
+                key = (rung, report.owner_unit_id)
+                if key not in targets_of:
+                    targets_of[key] = rung_targets(
+                        session=session, rung=rung, owner_unit_id=report.owner_unit_id
+                    )
+                targets = targets_of[key]
+                attempts.append((report, rung, due_at, targets))
+            else:
+                done.skipped += 1
+            plan_next_rung(report=report, calendar=calendar, settings=settings, after=rung)
+        session.add(report)
+    if attempts:
+        connection = session.connection()
+        table = EscalationRung.__table__
+        claim = (
+            dialect_insert(connection, table)
+            .on_conflict_do_nothing()
+            .returning(table.c.report_id, table.c.clock, table.c.rung)
+        )
+        claimed = {
+            (row.report_id, row.clock, row.rung)
+            for row in connection.execute(
+                claim,
+                [
+                    {
+                        "report_id": report.id,
+                        "clock": report.clock,
+                        "rung": rung.value,
+                        "due_at": due_at,
+                        "fired_at": now,
+                        "target_unit_ids": [unit_id for unit_id, _ in targets],
+                    }
+                    for report, rung, due_at, targets in attempts
+                ],
             )
-        if sent is None:
-            done.skipped += 1
-        else:
+        }
+        events: list[dict[str, Any]] = []
+        notifications: list[dict[str, Any]] = []
+        for report, rung, due_at, targets in attempts:
+            if (report.id, report.clock, rung.value) not in claimed:
+                done.skipped += 1
+                continue
+            event, outbox = _rung_payloads(
+                report=report, rung=rung, due_at=due_at, targets=targets, now=now, settings=settings
+            )
+            events.append(event)
+            notifications.extend(outbox)
             done.fired += 1
-            done.notifications += sent
-        plan_next_rung(report=report, calendar=calendar, settings=settings, after=rung)
-    session.add(report)
+            done.notifications += len(outbox)
+        if events:
+            connection.execute(ReportEvent.__table__.insert(), events)
+        enqueue(
+            session=session,
+            notifications=notifications,
+            now=now,
+            calendar=calendar,
+            settings=settings,
+        )
     return done
 
 
@@ -303,21 +338,18 @@ def _fire_batch(
     isolated: bool,
 ) -> SweepResult:
     """Fire a batch's due rungs: all at once, or (isolated) each report in its own savepoint."""
+    arguments = {"now": now, "calendar": calendar, "settings": settings}
+    if not isolated:
+        result = _fire_due_rungs(session=session, reports=reports, **arguments)
+        # In the fast path a failure surfaces here, inside the caller's try.
+        session.flush()
+        return result
     result = SweepResult()
     for report in reports:
-        if not isolated:
-            result.add(
-                _fire_due_rungs(
-                    session=session, report=report, now=now, calendar=calendar, settings=settings
-                )
-            )
-            continue
         report_id = report.id
         try:
             with session.begin_nested():
-                done = _fire_due_rungs(
-                    session=session, report=report, now=now, calendar=calendar, settings=settings
-                )
+                done = _fire_due_rungs(session=session, reports=[report], **arguments)
                 session.flush()
             result.add(done)
         except Exception:
@@ -326,7 +358,6 @@ def _fire_batch(
             )
             result.reports += 1
             result.failed_report_ids.append(report_id)
-    # In the fast path a failure surfaces here, inside the caller's try.
     session.flush()
     return result
 

@@ -136,6 +136,48 @@ def enqueue(
     )
 
 
+def enqueue_many(
+    *,
+    session: Session,
+    notifications: list[dict[str, Any]],
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> None:
+    """Write many notifications (unit_id, kind, payload, key, report_id) in a few statements.
+
+    The same rows as `enqueue` one by one; the units must be in the session already.
+    """
+    if not notifications:
+        return
+    not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
+    rows = []
+    for notification in notifications:
+        unit = session.get(Unit, notification["unit_id"])
+        if unit is None:
+            raise NotFound(
+                f"单位 {notification['unit_id']} 不存在，请核对单位编号",
+                en=f"unit {notification['unit_id']} not found",
+                code="unit_not_found",
+            )
+        rows.append(
+            {
+                "key": notification["key"],
+                "unit_id": notification["unit_id"],
+                "kind": notification["kind"].value,
+                "report_id": notification["report_id"],
+                "payload": notification["payload"],
+                "created_at": now,
+                "not_before": not_before,
+                "attempts": 0,
+                "next_attempt_at": not_before if has_webhook(unit) else None,
+            }
+        )
+    connection = session.connection()
+    table = Notification.__table__
+    connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
+
+
 def report_summary(*, session: Session, report: Report) -> dict[str, Any]:
     """What a notification says about a report: no contact details, no tracking code."""
     owner = session.get(Unit, report.owner_unit_id) if report.owner_unit_id else None

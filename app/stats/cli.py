@@ -26,15 +26,29 @@ def _fail(message: str) -> NoReturn:
 
 def notice(
     period: Annotated[str, typer.Argument(help="2026-04, 2026-Q3, 2026 or 2026-04-01..2026-04-30")],
-    format: Annotated[NoticeFormat, typer.Option("--format", help="md, csv, xlsx or json")] = (
-        NoticeFormat.md
-    ),
+    format: Annotated[
+        NoticeFormat, typer.Option("--format", help="md, csv, xlsx, json, docx or pdf")
+    ] = NoticeFormat.md,
     unit: Annotated[
         str | None, typer.Option(help="unit id or exact name whose subtree to cover; default all")
     ] = None,
     as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="cut-off, local time: a date is the end of that day (2026-05-06), or a time "
+            "(2026-05-06T10:00:00); default now"
+        ),
+    ] = None,
+    issued_on: Annotated[
         datetime | None,
-        typer.Option(help="cut-off, local time (2026-05-06 or 2026-05-06T10:00:00); default now"),
+        typer.Option(
+            "--issued-on",
+            formats=["%Y-%m-%d"],
+            help="成文日期 (default today): the deadline counts from it",
+        ),
+    ] = None,
+    number: Annotated[
+        int | None, typer.Option(min=1, help="the number in the 发文字号 (〔2026〕5号)")
     ] = None,
     output: Annotated[
         Path | None,
@@ -43,15 +57,18 @@ def notice(
 ) -> None:
     """Draft the notice (通报) of a period: overall figures, shortfalls, the annex per unit."""
     settings = get_settings()
+    now = Clock().now()
     try:
         with session_scope() as session:
             rendered = service.period_notice(
                 session=session,
                 period=service.parse_period_or_422(period),
-                as_of=service.cutoff(as_of=as_of, now=Clock().now(), settings=settings),
+                as_of=service.cutoff(as_of=service.parse_cutoff(as_of), now=now, settings=settings),
                 scope=unit_or_exit(session=session, ref=unit) if unit else None,
                 settings=settings,
                 notice_format=format,
+                issued_on=issued_on.date() if issued_on else local_date(now, settings.tz),
+                document_number=number,
             )
     except AppError as exc:
         _fail(exc.message_en)

@@ -1,9 +1,12 @@
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from pydantic import ConfigDict, field_validator
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.contract import LocalDateTime
 from app.db import UtcDateTime
+from app.fields import no_control_characters, no_control_characters_but_line_breaks
 
 
 class SlaReportRun(SQLModel, table=True):
@@ -76,3 +79,81 @@ class SettledState(SQLModel, table=True):
     )
     settled_reports: int = Field(default=0, description="reports added so far")
     last_run_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class NoticeTemplateBase(SQLModel):
+    """What an issuing unit's notices say besides the figures (GB/T 9704 elements)."""
+
+    issuer_name: str = Field(
+        default="", max_length=200, description="发文机关; empty: the unit's own name"
+    )
+    document_prefix: str = Field(
+        default="",
+        max_length=100,
+        description="发文字号 before the year, e.g. 营政办公开 (gives 营政办公开〔2019〕5号)",
+    )
+    recipients: str = Field(default="各有关单位：", max_length=500, description="主送机关")
+    contact_name: str = Field(default="", max_length=50, description="联系人 (the office's)")
+    contact_phone: str = Field(default="", max_length=50, description="联系电话 (the office's)")
+    requirements: str = Field(
+        default="",
+        max_length=4000,
+        description="三、工作要求, one paragraph a line; {deadline}, {report_to} and {issuer} are "
+        "filled in; empty: the default wording",
+    )
+    rectification_workdays: int = Field(
+        default=10, ge=1, le=60, description="整改 deadline: working days after the issue date"
+    )
+    report_to: str = Field(
+        default="", max_length=200, description="who receives the 整改情况; empty: the issuer"
+    )
+
+
+class NoticeTemplate(NoticeTemplateBase, table=True):
+    """One issuing unit's notice template; a unit without one gets the defaults."""
+
+    __tablename__ = "notice_template"
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    requirements: str = Field(default="", sa_column=Column(Text(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class NoticeTemplateIn(NoticeTemplateBase):
+    """The whole template (PUT replaces it); fields left out take their defaults."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "issuer_name": "营口市人民政府办公室",
+                    "document_prefix": "营政办公开",
+                    "recipients": "各县（市）区人民政府，市政府各部门：",
+                    "contact_name": "王明",
+                    "contact_phone": "0417-2825000",
+                    "requirements": "",
+                    "rectification_workdays": 10,
+                    "report_to": "市政府办公室",
+                }
+            ]
+        }
+    )
+
+    @field_validator(
+        "issuer_name", "document_prefix", "recipients", "contact_name", "contact_phone", "report_to"
+    )
+    @classmethod
+    def _single_line(cls, value: str) -> str:
+        return no_control_characters(value)
+
+    @field_validator("requirements")
+    @classmethod
+    def _multi_line(cls, value: str) -> str:
+        return no_control_characters_but_line_breaks(value)
+
+
+class NoticeTemplateOut(NoticeTemplateBase):
+    unit_id: int = Field(description="the issuing unit")
+    unit_name: str = Field(description="its name")
+    stored: bool = Field(description="false: no template stored, these are the defaults")
+    updated_at: LocalDateTime | None = Field(description="when it was last stored; null: never")

@@ -99,3 +99,20 @@ def _parse(text: str) -> Period:
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a period ({exc}): {PERIOD_HINT}") from exc
     raise ValueError(f"{text!r} is not a period: {PERIOD_HINT}")
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before: the month, quarter or year before, or as many
+    days before a date range."""
+    key = period.key
+    if _MONTH.fullmatch(key):
+        before = period.start - timedelta(days=1)
+        return month_period(before.year, before.month)
+    if match := _QUARTER.fullmatch(key):
+        year, quarter = int(match[1]), int(match[2])
+        return parse_period(f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}")
+    if _YEAR.fullmatch(key):
+        return parse_period(f"{period.start.year - 1:04d}")
+    length = period.next_day - period.start
+    start = period.start - length
+    return parse_period(f"{start.isoformat()}..{(period.start - timedelta(days=1)).isoformat()}")

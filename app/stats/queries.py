@@ -103,6 +103,17 @@ def figure_columns(as_of: datetime) -> list[ColumnElement]:
                 or_(resolution_past_due, and_(not_(responded), reply_due_passed)),
             )
         ).label("overdue_open"),
+        _count(
+            and_(
+                not_(closed),
+                not_(paused),
+                not_(resolution_past_due),
+                not_(responded),
+                reply_due_passed,
+            )
+        ).label("overdue_unanswered"),
+        # A unit is not held to a resolution whose due date is still ahead (a period not over).
+        _count(and_(not_(closed), not_(resolution_past_due))).label("resolutions_not_due"),
     ]
 
 

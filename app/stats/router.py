@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
 from app.auth import Principal, require_supervisor
@@ -12,15 +12,17 @@ from app.contract import (
     MAX_ID,
     LimitQuery,
     OffsetQuery,
+    Page,
     describe_enum,
     error_responses,
 )
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now
 from app.fields import IsoDate, IsoDateTime
-from app.stats import service
+from app.stats import service, templates
 from app.stats.exports import MEDIA_TYPES as SLA_MEDIA_TYPES
 from app.stats.exports import SlaFormat, render_sla_report
+from app.stats.models import NoticeTemplateIn, NoticeTemplateOut
 from app.stats.notice import MEDIA_TYPES as NOTICE_MEDIA_TYPES
 from app.stats.notice import NoticeFormat, RenderedFile
 from app.stats.periods import PERIOD_MAX, PERIOD_PATTERN
@@ -78,6 +80,9 @@ def _download_responses(media_types: dict[Any, str], what: str) -> dict[int | st
 
 def _download(rendered: RenderedFile) -> Response:
     # attachment: browsers and clients save the file under its name rather than showing it.
+    headers = {"Content-Disposition": f'attachment; filename="{rendered.filename}"'}
+    if rendered.chunks is not None:
+        return StreamingResponse(rendered.chunks, media_type=rendered.media_type, headers=headers)
     return Response(
         content=rendered.content,
         media_type=rendered.media_type,
@@ -134,14 +139,26 @@ def read_stats(
 def read_notice(
     period: Period,
     format: NoticeFormat = Query(NoticeFormat.md, description=_formats(NoticeFormat)),
-    as_of: AsOf = None,
+    as_of: str | None = Query(
+        None,
+        max_length=40,
+        description=AS_OF_DESCRIPTION + "; a date alone (2026-05-06) is the end of that day, "
+        "local time",
+        examples=["2026-10-08T00:00:00+08:00", "2026-09-30"],
+    ),
     unit_id: UnitScope = None,
+    issued_on: IsoDate | None = Query(
+        None, description="成文日期 (default today): the rectification deadline counts from it"
+    ),
+    number: int | None = Query(
+        None, ge=1, le=100000, description="the number in the 发文字号 (〔2026〕5号)"
+    ),
     principal: Principal = Depends(require_supervisor),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
-    """The draft notice (通报) of a period: 一、总体情况, 二、存在问题 and the annex table."""
+    """The draft notice (通报) of a period: 一、总体情况, 二、存在问题, 三、工作要求, annex."""
     rendered = service.notice_for(
         session=session,
         principal=principal,
@@ -149,10 +166,71 @@ def read_notice(
         notice_format=format,
         now=now,
         settings=settings,
-        as_of=as_of,
+        as_of=service.parse_cutoff(as_of),
         unit_id=unit_id,
+        issued_on=issued_on,
+        document_number=number,
+        stream=True,
     )
     return _download(rendered)
+
+
+@router.get(
+    "/notice-templates",
+    response_model=Page[NoticeTemplateOut],
+    summary="通报模板列表 (the stored notice templates)",
+    responses=error_responses(401, 403, 422),
+)
+def list_notice_templates(
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
+    principal: Principal = Depends(require_supervisor),
+    session: Session = RequestSession,
+) -> Page[NoticeTemplateOut]:
+    """The stored notice templates of your subtree (every one for admins)."""
+    items, total = templates.list_templates(
+        session=session, principal=principal, limit=limit, offset=offset
+    )
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+TemplateUnit = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="the issuing unit whose template this is")
+]
+
+
+@router.get(
+    "/notice-templates/{unit_id}",
+    response_model=NoticeTemplateOut,
+    summary="查看通报模板 (a unit's notice template)",
+    responses=error_responses(401, 403, 404, 422),
+)
+def read_notice_template(
+    unit_id: TemplateUnit,
+    principal: Principal = Depends(require_supervisor),
+    session: Session = RequestSession,
+) -> NoticeTemplateOut:
+    """A unit's notice template (发文机关, 文号, 主送, 联系人, 工作要求), or the defaults."""
+    return templates.read_template(session=session, principal=principal, unit_id=unit_id)
+
+
+@router.put(
+    "/notice-templates/{unit_id}",
+    response_model=NoticeTemplateOut,
+    summary="保存通报模板 (store a unit's notice template)",
+    responses=error_responses(401, 403, 404, 413, 422),
+)
+def put_notice_template(
+    template_in: NoticeTemplateIn,
+    unit_id: TemplateUnit,
+    principal: Principal = Depends(require_supervisor),
+    session: Session = RequestSession,
+    now: datetime = Depends(get_now),
+) -> NoticeTemplateOut:
+    """Store a unit's notice template: its supervisors and admins may."""
+    return templates.put_template(
+        session=session, principal=principal, unit_id=unit_id, template_in=template_in, now=now
+    )
 
 
 @router.get(

@@ -23,6 +23,8 @@ COUNT_FIELDS = (
     "late_first_replies",
     "handling_workdays_total",
     "overdue_open",
+    "overdue_unanswered",
+    "resolutions_not_due",
 )
 
 
@@ -77,6 +79,15 @@ class Figures(Record):
     handling_workdays_total: int = Field(description="working days taken over resolved reports")
     average_handling_workdays: float | None = Field(description="per resolved report")
     overdue_open: int = Field(description="open at the cut-off and past a due date")
+    overdue_unanswered: int = Field(
+        description="of overdue_open, past only the first-reply due (超期未答复)"
+    )
+    overdue_unresolved: int = Field(
+        description="of overdue_open, past the resolution due (超期未办结)"
+    )
+    resolutions_not_due: int = Field(
+        description="valid, open, and their resolution due not passed at the cut-off"
+    )
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int | None]) -> "Figures":
@@ -91,6 +102,8 @@ class Figures(Record):
         first_replies_in_time = int(get("first_replies_in_time") or 0)
         handling_workdays_total = int(get("handling_workdays_total") or 0)
         valid = received - declined
+        overdue_open = int(get("overdue_open") or 0)
+        overdue_unanswered = int(get("overdue_unanswered") or 0)
         return cls.trusted(
             received=received,
             declined=declined,
@@ -106,7 +119,10 @@ class Figures(Record):
             late_first_replies=int(get("late_first_replies") or 0),
             handling_workdays_total=handling_workdays_total,
             average_handling_workdays=handling_workdays_total / resolved if resolved else None,
-            overdue_open=int(get("overdue_open") or 0),
+            overdue_open=overdue_open,
+            overdue_unanswered=overdue_unanswered,
+            overdue_unresolved=overdue_open - overdue_unanswered,
+            resolutions_not_due=int(get("resolutions_not_due") or 0),
         )
 
     @classmethod

@@ -2,18 +2,19 @@
 
 import csv
 import io
-from collections.abc import Sequence
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+
+from app.stats.text import clean_text, formula_safe
 
 Cell = str | int | float | None
-# A leading = + - @ makes a spreadsheet program evaluate a text cell as a formula; unit names
-# come from operators' files, so text is never allowed to start one.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-HEADER_FILL = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
+HEADER_COLOR = "#D9E1F2"
+A4 = 9
 
 
 @dataclass(frozen=True)
@@ -33,50 +34,127 @@ class Sheet:
     total_row: bool = False
 
 
-def _safe_text(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+# Wide characters: CJK punctuation, kana, ideographs, Hangul, full-width forms. One regex
+# count per text instead of a Unicode lookup per character (10,000 names are written per annex).
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+    "\uffe0-\uffe6]"
+)
 
 
-def csv_bytes(columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so that Excel shows Chinese text correctly."""
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: two for a wide (Chinese) character."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column `width` characters wide (at least one)."""
+    usable = max(width - 1, 1)
+    return sum(max(1, -(-display_width(line) // int(usable))) for line in text.split("\n"))
+
+
+def _csv_value(value: Cell) -> Cell:
+    return formula_safe(value) if isinstance(value, str) else value
+
+
+def csv_lines(columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
+    """CSV in UTF-8, a byte-order mark first (so that Excel shows Chinese text), line by line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([column.header for column in columns])
+    yield buffer.getvalue().encode("utf-8-sig")
     for row in rows:
-        writer.writerow(["" if value is None else _safe_text(value) for value in row])
-    return buffer.getvalue().encode("utf-8-sig")
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(["" if value is None else _csv_value(value) for value in row])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def csv_bytes(columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> bytes:
+    return b"".join(csv_lines(columns, rows))
+
+
+def file_chunks(path: str, size: int = 1 << 16) -> Iterator[bytes]:
+    """A file's bytes in pieces, the file removed once read (or abandoned)."""
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(size):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def temporary_path(suffix: str) -> str:
+    handle, path = tempfile.mkstemp(suffix=suffix, prefix="zhaocuo-")
+    os.close(handle)
+    return path
+
+
+def read_and_remove(path: str) -> bytes:
+    return b"".join(file_chunks(path))
+
+
+def write_table(workbook, worksheet, sheet: Sheet, first_row: int = 0) -> int:
+    """A table at first_row: bold filled headers, borders, widths, number formats; returns the
+    row after it."""
+    bold_header = workbook.add_format(
+        {
+            "bold": True,
+            "bg_color": HEADER_COLOR,
+            "border": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
+    formats: dict[tuple, object] = {}
+
+    def cell_format(column: Column, bold: bool, number_format: str | None):
+        key = (column.wrap, bold, number_format)
+        if key not in formats:
+            spec = {"border": 1, "valign": "top", "bold": bold}
+            if column.wrap:
+                spec["text_wrap"] = True
+            if number_format:
+                spec["num_format"] = number_format
+            formats[key] = workbook.add_format(spec)
+        return formats[key]
+
+    for index, column in enumerate(sheet.columns):
+        worksheet.set_column(index, index, column.width)
+    worksheet.set_row(first_row, 30)
+    for index, column in enumerate(sheet.columns):
+        worksheet.write_string(first_row, index, column.header, bold_header)
+    last = first_row + len(sheet.rows)
+    for row_number, row in enumerate(sheet.rows, start=first_row + 1):
+        bold = sheet.total_row and row_number == last
+        for index, (column, value) in enumerate(zip(sheet.columns, row, strict=True)):
+            if isinstance(value, str):
+                # Text stays text even when it looks like a formula.
+                worksheet.write_string(
+                    row_number, index, clean_text(value), cell_format(column, bold, None)
+                )
+            elif value is None:
+                worksheet.write_blank(row_number, index, None, cell_format(column, bold, None))
+            else:
+                worksheet.write_number(
+                    row_number, index, value, cell_format(column, bold, column.number_format)
+                )
+    return last + 1
 
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
-    """A workbook with one table per sheet: bold headers, set widths, frozen header row."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    bold = Font(bold=True)
-    header_alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    wrapped = Alignment(wrap_text=True, vertical="top")
+    """A workbook with one table per sheet: landscape A4 one page wide, header on every page."""
+    path = temporary_path(".xlsx")
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True})
     for sheet in sheets:
-        worksheet = workbook.create_sheet(title=sheet.title[:31])
-        for index, column in enumerate(sheet.columns, start=1):
-            worksheet.column_dimensions[get_column_letter(index)].width = column.width
-            cell = worksheet.cell(row=1, column=index, value=column.header)
-            cell.font, cell.fill, cell.alignment = bold, HEADER_FILL, header_alignment
-        last = len(sheet.rows) + 1
-        # One pass, cell by cell: asking openpyxl for max_row after each row is quadratic.
-        for row_number, row in enumerate(sheet.rows, start=2):
-            for index, (column, value) in enumerate(zip(sheet.columns, row, strict=True), start=1):
-                cell = worksheet.cell(row=row_number, column=index, value=value)
-                if isinstance(value, str):
-                    # Text stays text even when it looks like a formula.
-                    cell.data_type = "s"
-                elif column.number_format and isinstance(value, int | float):
-                    cell.number_format = column.number_format
-                if column.wrap:
-                    cell.alignment = wrapped
-                if sheet.total_row and row_number == last:
-                    cell.font = bold
-        worksheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        worksheet = workbook.add_worksheet(clean_text(sheet.title)[:31].replace("/", "-"))
+        worksheet.set_landscape()
+        worksheet.set_paper(A4)
+        worksheet.fit_to_pages(1, 0)
+        worksheet.repeat_rows(0)
+        worksheet.freeze_panes(1, 0)
+        write_table(workbook, worksheet, sheet)
+    workbook.close()
+    return read_and_remove(path)

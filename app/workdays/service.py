@@ -21,7 +21,7 @@ from app.workdays.schemas import (
     HolidayPeriod,
     MakeupWorkday,
 )
-from app.workdays.sources import get_calendar, packaged_calendar_days
+from app.workdays.sources import get_calendar, lock_calendar, packaged_calendar_days
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +127,14 @@ def load_year(
     settings: Settings,
     audit_actor: Actor = SYSTEM_ACTOR,
 ) -> CalendarLoadResult:
-    """Replace a year's official days with a notice's, then recompute open reports' deadlines.
+    """Replace a year's official days with a notice's and commit; then move open reports' dates.
 
-    `actor` is the name shown as `loaded_by`; `audit_actor` is who the admin history records.
+    The recompute runs after the calendar is committed, one short transaction per batch, so
+    that requests keep flowing while a year loads (app.reports.deadlines). `actor` is the name
+    shown as `loaded_by`; `audit_actor` is who the admin history records.
     """
+    # Before anything reads the calendar: requests computing due dates hold it shared.
+    lock_calendar(session)
     package = packaged_calendar_days()
     problems = notice_problems(
         year=year,

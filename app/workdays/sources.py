@@ -14,6 +14,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 import chinese_calendar
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.workdays.calendar import WorkCalendar
@@ -122,3 +123,27 @@ def get_calendar(session: Session) -> WorkCalendar:
     )
     _cache.put(fingerprint, calendar)
     return calendar
+
+
+# PostgreSQL advisory lock on "the calendar in force" (any number: only this service uses it).
+CALENDAR_LOCK_KEY = 0x7A63_0001
+
+
+def hold_calendar(session: Session) -> None:
+    """Keep the calendar from changing until this transaction ends (shared; PostgreSQL).
+
+    Taken by every request that computes due dates, before it reads the calendar: a calendar
+    load waits for those in flight to commit, and the ones after it read the new calendar, so
+    the load's recompute sees every report computed with the old one. SQLite needs nothing:
+    each transaction holds the database's write lock from its start.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(
+            text("SELECT pg_advisory_xact_lock_shared(:key)").bindparams(key=CALENDAR_LOCK_KEY)
+        )
+
+
+def lock_calendar(session: Session) -> None:
+    """Take the calendar for a change, until this transaction ends (exclusive; PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CALENDAR_LOCK_KEY))

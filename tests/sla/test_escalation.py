@@ -296,19 +296,57 @@ def test_replanning_from_the_start_never_fires_a_rung_twice(
     assert len(notifications_of(engine, report_id, NotificationKind.urge)) == 2
 
 
-def test_recomputing_deadlines_replans_rungs(client, directory, clock, engine, settings):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+def test_recomputing_deadlines_replans_only_moved_ladders_from_the_rung_reached(
+    client, directory, clock, engine, settings
+):
+    # Received Monday 23 November 2026: first reply due Wednesday 25, reminder Tuesday 24.
+    waiting = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    reminded = submit(client, directory, clock, local(2026, 11, 23, 10, 5))
+    done = submit(client, directory, clock, local(2026, 11, 23, 10, 10))
+    late = submit(client, directory, clock, local(2026, 11, 2, 10, 0))  # all dates past
     with Session(engine) as other:
-        report = other.get(Report, report_id)
-        report.next_rung, report.next_rung_at = None, None
-        other.add(report)
+        for report_id, rung, at in [
+            (reminded, "urge", local(2026, 11, 25, *END_OF_DAY)),
+            (done, None, None),
+        ]:
+            report = other.get(Report, report_id)
+            report.next_rung, report.next_rung_at = rung, at
+            other.add(report)
         other.commit()
-        recompute_open_deadlines(
-            session=other, calendar=CALENDAR, now=local(2026, 11, 23, 11, 0), settings=settings
+    ladder_of_late = (get_report(engine, late).next_rung, get_report(engine, late).next_rung_at)
+    # Tuesday 24 November becomes a holiday: first reply due Thursday 26, reminder Wednesday 25.
+    moved_calendar = build_calendar(
+        package=packaged_calendar_days(),
+        loaded_days=[(local(2026, 11, 24).date(), False)],
+        loaded_years=set(),
+    )
+    with Session(engine) as other:
+        moved = recompute_open_deadlines(
+            session=other,
+            calendar=moved_calendar,
+            now=local(2026, 11, 23, 11, 0),
+            settings=settings,
         )
         other.commit()
-    report = get_report(engine, report_id)
-    assert (report.next_rung, report.next_rung_at) == ("reminder", local(2026, 11, 24, *END_OF_DAY))
+
+    assert moved == 3
+    assert (get_report(engine, waiting).next_rung, get_report(engine, waiting).next_rung_at) == (
+        "reminder",
+        local(2026, 11, 25, *END_OF_DAY),
+    )
+    assert (get_report(engine, reminded).next_rung, get_report(engine, reminded).next_rung_at) == (
+        "urge",
+        local(2026, 11, 26, *END_OF_DAY),
+    )
+    assert (get_report(engine, done).next_rung, get_report(engine, done).next_rung_at) == (
+        None,
+        None,
+    )
+    # Received 2 November, due 4 and 23 November: no date moved, the ladder stays where it was.
+    assert get_report(engine, late).resolution_due_at == local(2026, 11, 23, *END_OF_DAY)
+    assert (get_report(engine, late).next_rung, get_report(engine, late).next_rung_at) == (
+        ladder_of_late
+    )
 
 
 def test_one_failing_report_does_not_stop_the_sweep(

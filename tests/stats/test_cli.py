@@ -4,6 +4,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,8 +45,32 @@ def test_notice_prints_markdown_for_a_subtree(command_env: Settings, september: 
         cli, ["notice", "2026-09", "--unit", "甲市人民政府办公室", "--as-of", "2026-10-12T18:00:00"]
     )
     assert result.exit_code == 0, result.output
-    assert "统计截至2026年10月12日18:00" in result.stdout
+    assert "数据截至2026年10月12日18:00" in result.stdout
     assert "甲市人民政府办公室及所属单位共受理“我为政府网站找错”网民留言7条" in result.stdout
+
+
+def test_a_cut_off_given_as_a_date_is_the_end_of_that_day(
+    command_env: Settings, september: September
+) -> None:
+    result = runner.invoke(
+        cli, ["notice", "2026-09", "--unit", "甲市人民政府办公室", "--as-of", "2026-10-09"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "（统计时段：2026年9月1日至2026年9月30日；数据截至2026年10月9日）" in result.stdout
+
+
+def test_notice_writes_a_word_document(
+    command_env: Settings, september: September, tmp_path: Path
+) -> None:
+    target = tmp_path / "通报.docx"
+    result = runner.invoke(
+        cli,
+        ["notice", "2026-09", "--format", "docx", "--issued-on", "2026-10-13", "-o", str(target)],
+    )
+    assert result.exit_code == 0, result.output
+    text = [paragraph.text for paragraph in docx.Document(str(target)).paragraphs]
+    assert "现将有关情况通报如下：" in text[6]
+    assert "2026年10月13日" in text
 
 
 def test_notice_writes_a_workbook(
@@ -55,7 +80,7 @@ def test_notice_writes_a_workbook(
     result = runner.invoke(cli, ["notice", "2026-Q3", "--format", "xlsx", "--output", str(target)])
     assert result.exit_code == 0, result.output
     sheet = openpyxl.load_workbook(target)["各单位统计"]
-    assert sheet["A1"].value == "序号"
+    assert sheet["A4"].value == "序号"
     assert sheet.cell(row=sheet.max_row, column=1).value == "合计"
     assert sheet.cell(row=sheet.max_row, column=4).value == 8  # everything received in Q3
 

@@ -18,6 +18,7 @@ chinesecalendar package, not with the application's calendar or queries.
 """
 
 import csv
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +35,7 @@ from app.reports import service as reports
 from app.reports.models import Category, DeclineReason, Verdict
 from app.reports.schemas import DeclineIn, ReportCreate, ResolveIn, RouteIn, TransferIn
 from app.stats.models import SettledState
+from app.stats.notice import problems
 from app.stats.periods import parse_period
 from app.stats.schemas import Figures
 from app.stats.service import statistics
@@ -327,6 +329,7 @@ def test_replayed_reports_give_the_figures_computed_from_the_csv(
             stats = totals(month)
             assert stats.totals == expected[month].figures(), month
             assert stats.unrouted == 0
+            check_the_wording_of_a_real_month(stats)
         whole = totals(f"{first}..{last}")
         assert whole.totals == expected["all"].figures()
         assert whole.totals.received == ROWS
@@ -343,3 +346,40 @@ def test_replayed_reports_give_the_figures_computed_from_the_csv(
             for key, tally in expected.items()
             if key.startswith("unit:")
         }
+
+
+def check_the_wording_of_a_real_month(stats) -> None:
+    """A real month's notice pairs each count with its unit and stops at ten names."""
+    late = [unit for unit in stats.units if unit.own.late_first_replies]
+    paragraph = problems(stats)[2]
+    if not late:
+        return
+    total = sum(unit.own.late_first_replies for unit in late)
+    counts = {unit.own.late_first_replies for unit in late}
+    if len(late) == 1:
+        assert paragraph == (
+            f"（三）留言答复不及时。{late[0].unit_name}有{total}条留言未在2个工作日内答复。"
+        )
+        return
+    if len(counts) == 1:
+        assert paragraph.startswith(
+            f"（三）留言答复不及时。{len(late)}家单位分别有{counts.pop()}条留言未在2个工作日内答复："
+        )
+    else:
+        assert paragraph.startswith(
+            f"（三）留言答复不及时。{len(late)}家单位共有{total}条留言未在2个工作日内答复："
+        )
+    listed = paragraph.split("答复：", 1)[1].removesuffix("。")
+    listed = re.sub(r"等\d+家单位（详见附件）$", "", listed)
+    shown = [
+        name for part in listed.split("，") for name in re.sub(r"各?\d+条$", "", part).split("、")
+    ]
+    assert len(shown) == min(len(late), 10)
+    assert set(shown) <= {unit.unit_name for unit in late}
+    if len(late) > 10:
+        assert paragraph.endswith(f"等{len(late)}家单位（详见附件）。")
+        # The biggest counts come first and each name carries its count: no 258 counts
+        # followed by 258 names.
+        assert len(paragraph) < 600
+    else:
+        assert paragraph.endswith("。") and "详见附件" not in paragraph

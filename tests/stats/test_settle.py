@@ -214,6 +214,7 @@ def test_a_report_closed_after_settling_counts_before_the_next_run(
         first_replies_in_time=2,
         late_first_replies=2,
         handling_workdays_total=9 + 8,  # R4: received on the Mid-autumn holiday, 8 working days
+        resolutions_not_due=1,  # R5, waiting for the citizen
     )
     assert compute(session, settings, "2026-09", tuesday, dept_a1).totals == expected
     assert settle(session=session, now=tuesday, settings=settings).reports == 1

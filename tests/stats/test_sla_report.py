@@ -16,8 +16,10 @@ from app.reports.models import EventKind, Report
 from app.reports.service import record_event
 from app.sla.models import Notification
 from app.stats import jobs, queries
+from app.stats.exports import SlaFormat, render_sla_report
 from app.stats.models import SlaReport, SlaReportRun
-from app.stats.service import produce_sla_report
+from app.stats.schemas import SlaLine, SlaReportOut
+from app.stats.service import SLA_TOTAL_FIELDS, produce_sla_report
 from tests.conftest import local
 from tests.stats.conftest import September
 
@@ -270,3 +272,36 @@ def test_the_endpoint_shows_the_callers_subtree(
         headers=d.auth("supervisor_a"),
     )
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize("sla_format", list(SlaFormat))
+def test_a_stored_control_character_never_stops_the_files(sla_format: SlaFormat) -> None:
+    # Names stored before validation existed may hold \x0b or \x01: openpyxl raised on them
+    # and the whole night's report rolled back.
+    line = SlaLine(
+        unit_id=1,
+        unit_name="甲市\x0b教育\x01局",
+        parent_id=None,
+        open_reports=2,
+        due_today=1,
+        overdue_first_replies=1,
+        overdue_resolutions=0,
+        reminders=0,
+        urges=1,
+        supervisions=0,
+        rungs_fired=1,
+    )
+    report = SlaReportOut(
+        report_date=date(2026, 9, 29),
+        as_of=local(2026, 9, 30, 0, 0),
+        produced_at=local(2026, 9, 30, 1, 30),
+        scope_unit_id=None,
+        lines=[line],
+        totals={name: 0 for name in SLA_TOTAL_FIELDS},
+    )
+    rendered = render_sla_report(report, sla_format)
+    if sla_format == SlaFormat.xlsx:
+        sheet = openpyxl.load_workbook(io.BytesIO(rendered.content)).active
+        assert sheet["A2"].value == "甲市教育局"
+    elif sla_format == SlaFormat.csv:
+        assert "甲市教育局" in rendered.content.decode("utf-8-sig")

@@ -28,6 +28,8 @@ DEPT_A1 = figures(
     late_first_replies=2,  # R2 answered late, R4 never answered
     handling_workdays_total=9,  # R1 4 + R2 4 + R6 1
     overdue_open=1,  # R4
+    overdue_unanswered=1,  # R4: past its first-reply due, its resolution still ahead
+    resolutions_not_due=2,  # R4 and R5, open with their resolution due after the cut-off
 )
 CITY_A_OWN = figures(
     received=1,
@@ -78,6 +80,8 @@ def test_subtrees_sum_counts_and_recompute_rates(
         late_first_replies=2,
         handling_workdays_total=12,
         overdue_open=1,
+        overdue_unanswered=1,
+        resolutions_not_due=2,
     )
     assert city_a.valid == 6 and city_a.completion_rate == 4 / 6
     assert city_a.on_time_first_reply_rate == 3 / 5 and city_a.average_handling_workdays == 3.0
@@ -93,6 +97,8 @@ def test_subtrees_sum_counts_and_recompute_rates(
         late_first_replies=2,
         handling_workdays_total=37,
         overdue_open=1,
+        overdue_unanswered=1,
+        resolutions_not_due=2,
     )
     assert province.completion_rate == 5 / 7
     assert province.average_handling_workdays == 37 / 5  # not the mean of the units' means
@@ -106,14 +112,15 @@ def test_units_come_in_tree_order_with_levels(
     stats = compute(session, settings, "2026-09", AS_OF, september.directory.province)
     assert [(unit.unit_name, unit.level) for unit in stats.units] == [
         ("测试省人民政府办公厅", 0),
-        ("乙市人民政府办公室", 1),
-        ("乙市教育局", 2),
+        # Siblings in pinyin order: 甲 (jiǎ) before 乙 (yǐ), which code points would reverse.
         ("甲市人民政府办公室", 1),
         ("甲市教育局", 2),
+        ("乙市人民政府办公室", 1),
+        ("乙市教育局", 2),
     ]
 
 
-def test_siblings_go_by_name_then_id_and_units_cut_off_from_the_root_start_trees() -> None:
+def test_siblings_go_by_pinyin_then_id_and_units_cut_off_from_the_root_start_trees() -> None:
     units = [
         UnitRow(5, "乙", 1),
         UnitRow(1, "省", None),
@@ -126,11 +133,11 @@ def test_siblings_go_by_name_then_id_and_units_cut_off_from_the_root_start_trees
     assert [(unit.unit_id, level) for unit, level in tree_order(units, 1)] == [
         (9, 0),
         (1, 0),
-        (5, 1),
-        (3, 1),
+        (3, 1),  # 甲 (jiǎ), then by id
         (7, 2),
         (6, 2),
         (4, 1),
+        (5, 1),  # 乙 (yǐ)
     ]
 
 
@@ -156,7 +163,9 @@ def test_flags_follow_the_thresholds(
     assert flags == {
         "测试省人民政府办公厅": [],
         "甲市人民政府办公室": [],
-        "甲市教育局": [Flag.low_completion, Flag.late_first_replies],  # 60%, 2 late
+        # 3 of 5 resolved (60%), but R4 and R5 are not due until after the cut-off: 3 of the 3
+        # due are resolved, so no low completion yet; 2 late first replies.
+        "甲市教育局": [Flag.late_first_replies],
         "乙市人民政府办公室": [],
         "乙市教育局": [Flag.slow_handling],  # 25 working days on average
     }
@@ -212,6 +221,8 @@ def test_a_cut_off_ignores_what_happened_after_it(
         late_first_replies=2,
         handling_workdays_total=1,
         overdue_open=2,  # R2 and R4: first reply overdue
+        overdue_unanswered=2,  # … and neither past its resolution due
+        resolutions_not_due=4,  # R2 R4 R5 R6
     )
     assert units["乙市教育局"].own == figures(
         received=1,
@@ -232,6 +243,7 @@ def test_a_cut_off_ignores_what_happened_after_it(
         first_replies_due=1,
         first_replies_in_time=1,
         handling_workdays_total=1,
+        resolutions_not_due=2,
     )
 
 
@@ -243,7 +255,12 @@ def test_periods_select_by_local_receipt_date(
     # R7, received Thursday 8 October: its first reply was due on the make-up working day,
     # Saturday 10 October, so by Monday it is late and overdue.
     assert october.totals == figures(
-        received=1, first_replies_due=1, late_first_replies=1, overdue_open=1
+        received=1,
+        first_replies_due=1,
+        late_first_replies=1,
+        overdue_open=1,
+        overdue_unanswered=1,
+        resolutions_not_due=1,
     )
     quarter = compute(session, settings, "2026-Q3", AS_OF, province)
     assert quarter.totals == compute(session, settings, "2026-09", AS_OF, province).totals

@@ -1,0 +1,235 @@
+"""The notice as a workbook (XlsxWriter, constant memory), pure but for a temporary file:
+the annex table laid out to print, the notice text, and a chart of the rates.
+
+XlsxWriter writes each row as it comes (`constant_memory`), so 10,000 units take a tenth of
+a second and memory that does not grow with them; openpyxl reads the files in the tests.
+"""
+
+import xlsxwriter
+
+from app.stats import notice
+from app.stats.notice import NoticeSetup
+from app.stats.schemas import StatsOut
+from app.stats.tables import A4, HEADER_COLOR, clean_text, wrapped_lines
+
+LINE_HEIGHT = 15  # points per line of 11-point text
+TEXT_WIDTH = 80  # characters of the text sheet's one column: it prints whole on portrait A4
+TITLE_ROWS = 3  # 附件1, the table's title, what it covers
+CHART_SHEET = "图表"
+TEXT_SHEET = "通报正文"
+
+
+def _page_setup(worksheet, *, landscape: bool) -> None:
+    if landscape:
+        worksheet.set_landscape()
+    else:
+        worksheet.set_portrait()
+    worksheet.set_paper(A4)
+    worksheet.fit_to_pages(1, 0)  # one page wide, as many pages down as it takes
+    worksheet.center_horizontally()
+    worksheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    worksheet.set_footer("&C第 &P 页，共 &N 页")
+
+
+def write_annex_sheet(workbook, stats: StatsOut) -> None:
+    columns = notice.annex_columns(stats)
+    last_column = len(columns) - 1
+    worksheet = workbook.add_worksheet(notice.ANNEX_SHEET)
+    _page_setup(worksheet, landscape=True)
+    header_row = TITLE_ROWS
+    worksheet.repeat_rows(header_row)
+    worksheet.freeze_panes(header_row + 1, 0)
+    for index, column in enumerate(columns):
+        worksheet.set_column(index, index, column.width)
+
+    label = workbook.add_format({"bold": True, "font_size": 14})
+    heading = workbook.add_format(
+        {"bold": True, "font_size": 18, "align": "center", "valign": "vcenter"}
+    )
+    covers = workbook.add_format({"align": "center", "valign": "vcenter", "text_wrap": True})
+    header = workbook.add_format(
+        {
+            "bold": True,
+            "bg_color": HEADER_COLOR,
+            "border": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
+    formats: dict[tuple, object] = {}
+
+    def cell_format(wrap: bool, bold: bool, number_format: str | None, align: str | None):
+        key = (wrap, bold, number_format, align)
+        if key not in formats:
+            spec = {"border": 1, "valign": "vcenter", "bold": bold, "text_wrap": wrap}
+            if number_format:
+                spec["num_format"] = number_format
+            if align:
+                spec["align"] = align
+            formats[key] = workbook.add_format(spec)
+        return formats[key]
+
+    worksheet.write_string(0, 0, "附件1", label)
+    worksheet.set_row(1, 30)
+    worksheet.merge_range(1, 0, 1, last_column, notice.annex_title(stats), heading)
+    scope = clean_text(stats.scope_unit_name or "全部单位")
+    worksheet.set_row(2, 20)
+    worksheet.merge_range(
+        2, 0, 2, last_column, f"范围：{scope}　{notice.heading_line(stats)[1:-1]}", covers
+    )
+    worksheet.set_row(header_row, 45)
+    for index, column in enumerate(columns):
+        worksheet.write_string(header_row, index, column.header, header)
+
+    rate_formats = {0: "0%", 1: "0.0%", 2: "0.00%"}
+    mean_formats = {0: "0", 1: "0.0", 2: "0.00"}
+    wrap_columns = [(index, column) for index, column in enumerate(columns) if column.wrap]
+    row_number = header_row
+    for row in notice.iter_annex_rows(stats, as_text=False):
+        row_number += 1
+        bold = row[0] == "合计"
+        lines = max(
+            (
+                wrapped_lines(row[index], column.width)
+                for index, column in wrap_columns
+                if row[index]
+            ),
+            default=1,
+        )
+        worksheet.set_row(row_number, LINE_HEIGHT * lines + 3)
+        for index, value in enumerate(row):
+            if isinstance(value, str):
+                wrap = columns[index].wrap
+                worksheet.write_string(
+                    row_number,
+                    index,
+                    value,
+                    cell_format(wrap, bold, None, None if wrap else "center"),
+                )
+            elif value is None:
+                worksheet.write_string(
+                    row_number, index, "—", cell_format(False, bold, None, "center")
+                )
+            elif index in notice.RATE_COLUMNS:
+                number_format = rate_formats[notice.rate_places(value)]
+                worksheet.write_number(
+                    row_number, index, value, cell_format(False, bold, number_format, None)
+                )
+            elif index == notice.MEAN_COLUMN:
+                number_format = mean_formats[notice.mean_places(value)]
+                worksheet.write_number(
+                    row_number, index, value, cell_format(False, bold, number_format, None)
+                )
+            else:
+                worksheet.write_number(
+                    row_number, index, value, cell_format(False, bold, None, None)
+                )
+    # The filter covers the units, not the total under them.
+    worksheet.autofilter(header_row, 0, row_number - 1, last_column)
+    worksheet.print_area(0, 0, row_number, last_column)
+
+
+def text_paragraphs(stats: StatsOut, setup: NoticeSetup) -> list[tuple[str, str]]:
+    """The notice as (kind, text) paragraphs, in the order a reader reads them."""
+    paragraphs = [("title", notice.title(stats, setup))]
+    if setup.document_number:
+        paragraphs.insert(0, ("number", clean_text(setup.document_number)))
+    paragraphs += [
+        ("recipients", clean_text(setup.recipients)),
+        ("body", notice.opening(stats, setup)),
+        ("level1", "一、总体情况"),
+        ("body", notice.overview(stats, setup)),
+        ("level1", "二、存在问题"),
+        *(("body", paragraph) for paragraph in notice.problems(stats, setup)),
+        ("level1", "三、工作要求"),
+        *(("body", paragraph) for paragraph in notice.requirements(stats, setup)),
+        ("body", f"附件：{notice.annex_title(stats)}"),
+        ("signature", notice.issuer_of(stats, setup)),
+        ("signature", notice.date_text(setup.issued_on or stats.as_of.date())),
+    ]
+    if contact := notice.contact_line(setup):
+        paragraphs.append(("body", contact))
+    return paragraphs
+
+
+def write_text_sheet(workbook, stats: StatsOut, setup: NoticeSetup) -> None:
+    worksheet = workbook.add_worksheet(TEXT_SHEET)
+    _page_setup(worksheet, landscape=False)
+    worksheet.set_column(0, 0, TEXT_WIDTH)
+    styles = {
+        "title": {"bold": True, "font_size": 16, "align": "center"},
+        "number": {"align": "center"},
+        "recipients": {},
+        "level1": {"bold": True},
+        "body": {"indent": 2},
+        "signature": {"align": "right", "indent": 4},
+    }
+    formats = {
+        kind: workbook.add_format({"text_wrap": True, "valign": "top", **spec})
+        for kind, spec in styles.items()
+    }
+    for row_number, (kind, text) in enumerate(text_paragraphs(stats, setup)):
+        # A big title's lines are taller and hold fewer characters.
+        scale = 16 / 11 if kind == "title" else 1
+        lines = wrapped_lines(text, (TEXT_WIDTH - 4) / scale)
+        worksheet.set_row(row_number, (LINE_HEIGHT * scale + 2) * lines + 4)
+        worksheet.write_string(row_number, 0, text, formats[kind])
+    worksheet.print_area(0, 0, row_number, 0)
+
+
+def write_chart_sheet(workbook, stats: StatsOut) -> None:
+    """Completion and on-time first-reply rate per unit with enough valid reports to rank."""
+    minimum = stats.thresholds.ranking_min_valid
+    units = [unit for unit in stats.units if unit.own.valid >= minimum]
+    worksheet = workbook.add_worksheet(CHART_SHEET)
+    _page_setup(worksheet, landscape=True)
+    header = workbook.add_format({"bold": True, "bg_color": HEADER_COLOR, "border": 1})
+    percent = workbook.add_format({"num_format": "0.0%", "border": 1})
+    text = workbook.add_format({"border": 1})
+    days = stats.thresholds.first_reply_workdays
+    worksheet.set_column(0, 0, 30)
+    worksheet.set_column(1, 1, 10)
+    worksheet.set_column(2, 2, 18)
+    for index, name in enumerate(["单位", "办结率", f"{days}个工作日内答复率"]):
+        worksheet.write_string(0, index, name, header)
+    for row_number, unit in enumerate(units, start=1):
+        worksheet.write_string(row_number, 0, clean_text(unit.unit_name), text)
+        for index, rate in ((1, unit.own.completion_rate), (2, unit.own.on_time_first_reply_rate)):
+            if rate is None:
+                worksheet.write_blank(row_number, index, None, text)
+            else:
+                worksheet.write_number(row_number, index, rate, percent)
+    if not units:
+        worksheet.write_string(1, 0, f"本期无有效留言达到{minimum}条的单位。")
+        return
+    chart = workbook.add_chart({"type": "bar"})
+    last = len(units)
+    for index, colour in ((1, "#4472C4"), (2, "#ED7D31")):
+        chart.add_series(
+            {
+                "name": [CHART_SHEET, 0, index],
+                "categories": [CHART_SHEET, 1, 0, last, 0],
+                "values": [CHART_SHEET, 1, index, last, index],
+                "fill": {"color": colour},
+            }
+        )
+    chart.set_title({"name": f"{stats.period.label}各单位办结率与{days}个工作日内答复率"})
+    chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "top"})
+    height = max(320, 120 + 28 * last)
+    chart.set_size({"width": 720, "height": height})
+    worksheet.insert_chart(0, 4, chart)
+    # What prints is the print area: without one, only the data cells and a chart cut at them.
+    worksheet.print_area(0, 0, max(last, height // 20 + 1), 4 + 720 // 64 + 1)
+
+
+def write_notice_workbook(path: str, stats: StatsOut, setup: NoticeSetup) -> None:
+    """The annex, the text and the chart as an XLSX file at path."""
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True})
+    workbook.set_properties({"title": notice.title(stats, setup)})
+    write_annex_sheet(workbook, stats)
+    write_text_sheet(workbook, stats, setup)
+    write_chart_sheet(workbook, stats)
+    workbook.close()
