@@ -6,6 +6,7 @@ from datetime import datetime
 
 import typer
 import uvicorn
+from pydantic import TypeAdapter, ValidationError
 
 from app.audit.models import cli_actor
 from app.auth import Role, issue_token, list_tokens, revoke_token
@@ -13,7 +14,9 @@ from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.directory.cli import import_app, unit_or_exit
 from app.directory.demo import load_demo
+from app.directory.router import TOKEN_LABEL_MAX
 from app.errors import AppError
+from app.fields import SingleLineText
 from app.logs import configure_logging, log_config
 from app.metrics import MULTIPROCESS_DIR_VARIABLE
 from app.migrate import upgrade_to_head
@@ -113,6 +116,15 @@ def token_create(
     ),
 ) -> None:
     """Issue a token; it is printed once and only its hash is stored."""
+    # The API's own rules (lengths equal to the columns, no control characters) hold here too.
+    for name, value, limit in (("--label", label, TOKEN_LABEL_MAX), ("--holder", holder, 100)):
+        try:
+            TypeAdapter(SingleLineText(limit)).validate_python(value)
+        except ValidationError as exc:
+            raise typer.BadParameter(
+                f"at most {limit} characters on one line, without control characters",
+                param_hint=name,
+            ) from exc
     expiry = None
     if expires_at is not None:
         try:

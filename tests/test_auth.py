@@ -189,6 +189,25 @@ def test_token_create_on_the_command_line_takes_holder_and_expiry(
     assert "with its offset" in naive.output
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--label", "令" * 201), ("--holder", "钱" * 101), ("--label", "甲\x0b乙")],
+)
+def test_token_create_on_the_command_line_refuses_what_the_api_refuses(
+    directory, engine: Engine, monkeypatch, option: str, value: str
+):
+    monkeypatch.setattr("app.db.get_engine", lambda: engine)
+    args = ["token", "create", "--unit", "甲市教育局", "--role", "handler", option, value]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 2
+    assert f"Invalid value for {option}" in " ".join(result.output.split())
+    with engine.connect() as connection:
+        tokens = connection.exec_driver_sql("SELECT count(*) FROM api_token").scalar_one()
+    assert tokens == len(directory.tokens)
+
+
 def _revoke_each_other(base_url: str, pair: list[dict]) -> list[int]:
     """Each of two admin tokens revokes the other at the same moment; the two statuses."""
     start = threading.Barrier(2)

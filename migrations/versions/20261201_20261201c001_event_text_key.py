@@ -28,6 +28,7 @@ OLD_KEYS = {
 }
 BATCH = 1000
 
+# `kind` is a native enum on PostgreSQL: compared as text, so one statement serves both backends.
 events = sa.table(
     "report_event",
     sa.column("id", sa.Integer),
@@ -44,7 +45,7 @@ def _rename(mapping: dict[str, tuple[str, str]]) -> None:
         while True:
             rows = bind.execute(
                 sa.select(events.c.id, events.c.data)
-                .where(events.c.kind == kind, events.c.id > last_id)
+                .where(sa.cast(events.c.kind, sa.String) == kind, events.c.id > last_id)
                 .order_by(events.c.id)
                 .limit(BATCH)
             ).all()
