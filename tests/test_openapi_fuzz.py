@@ -75,6 +75,8 @@ def _check_operation(operation, headers: dict[str, str]) -> None:
     run()
 
 
+# /readyz answers 503 without a scheduler, on purpose: the check runs with one alive.
+@pytest.mark.usefixtures("scheduler_alive")
 @pytest.mark.parametrize("who", ROLES)
 def test_no_generated_request_gets_a_server_error(app, directory: Directory, who: str):
     token = ROLES[who]
