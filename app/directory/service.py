@@ -105,6 +105,24 @@ def get_unit(*, session: Session, unit_id: int) -> Unit:
     return unit
 
 
+def get_unit_within(*, session: Session, unit_id: int, root_unit_id: int | None) -> Unit:
+    """A unit of the root's subtree (any unit when the root is None), or 404.
+
+    A unit outside the subtree gets the same 404 as a missing one: its existence is not confirmed.
+    """
+    unit = session.get(Unit, unit_id)
+    if unit is None or (
+        root_unit_id is not None
+        and not is_within(session=session, unit_id=unit_id, root_unit_id=root_unit_id)
+    ):
+        raise NotFound(
+            f"单位 {unit_id} 不存在或不在您的管辖范围内，请核对单位编号",
+            en=f"unit {unit_id} not found",
+            code="unit_not_found",
+        )
+    return unit
+
+
 def get_unit_by_name(*, session: Session, name: str) -> Unit | None:
     """A unit by its exact name."""
     return session.exec(select(Unit).where(Unit.name == name)).first()

@@ -34,32 +34,26 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def rate_limited(request: Request) -> None:
-    """Submissions and supplements per address (ZHAOCUO_PUBLIC_RATE_LIMIT)."""
-    limiter = request.app.state.rate_limiter
+def _limit(request: Request, limiter, *, zh: str, en: str) -> None:
     address = _client_address(request)
     if limiter is not None and not limiter.hit(address):
         seconds = limiter.retry_after(address)
         raise TooManyRequests(
-            f"您的地址提交过于频繁，请在{seconds}秒后再试",
-            en=f"too many reports from your address; please try again in {seconds} seconds",
+            f"您的地址{zh}过于频繁，请在{seconds}秒后再试",
+            en=f"too many {en} from your address; please try again in {seconds} seconds",
             code="too_many_requests",
             headers={"Retry-After": str(seconds)},
         )
+
+
+def rate_limited(request: Request) -> None:
+    """Submissions and supplements per address (ZHAOCUO_PUBLIC_RATE_LIMIT)."""
+    _limit(request, request.app.state.rate_limiter, zh="提交", en="reports")
 
 
 def read_rate_limited(request: Request) -> None:
     """Reads by tracking code per address (ZHAOCUO_PUBLIC_READ_RATE_LIMIT): guessing stays slow."""
-    limiter = request.app.state.read_rate_limiter
-    address = _client_address(request)
-    if limiter is not None and not limiter.hit(address):
-        seconds = limiter.retry_after(address)
-        raise TooManyRequests(
-            f"您的地址查询过于频繁，请在{seconds}秒后再试",
-            en=f"too many look-ups from your address; please try again in {seconds} seconds",
-            code="too_many_requests",
-            headers={"Retry-After": str(seconds)},
-        )
+    _limit(request, request.app.state.read_rate_limiter, zh="查询", en="look-ups")
 
 
 @router.post(

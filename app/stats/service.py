@@ -110,20 +110,8 @@ def resolve_scope(*, session: Session, principal: Principal, unit_id: int | None
         if principal.role == Role.admin:
             return None
         return directory.get_unit(session=session, unit_id=principal.unit_id)
-    unit = session.get(Unit, unit_id)
-    if unit is None or (
-        principal.role != Role.admin
-        and not directory.is_within(
-            session=session, unit_id=unit_id, root_unit_id=principal.unit_id
-        )
-    ):
-        # Units outside the caller's subtree are not confirmed to exist.
-        raise NotFound(
-            f"单位 {unit_id} 不存在或不在您的管辖范围内，请核对单位编号",
-            en=f"unit {unit_id} not found",
-            code="unit_not_found",
-        )
-    return unit
+    within = None if principal.role == Role.admin else principal.unit_id
+    return directory.get_unit_within(session=session, unit_id=unit_id, root_unit_id=within)
 
 
 def unit_flags(figures: Figures, thresholds: Thresholds) -> list[Flag]:

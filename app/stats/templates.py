@@ -7,7 +7,7 @@ from sqlmodel import Session, col, func, select
 from app.auth import Principal, Role
 from app.directory import service as directory
 from app.directory.models import Unit
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden
 from app.stats.models import NoticeTemplate, NoticeTemplateIn, NoticeTemplateOut
 from app.stats.notice import DEFAULT_REQUIREMENTS, PROGRAMME, NoticeSetup, date_text
 from app.workdays.calendar import WorkCalendar
@@ -21,19 +21,8 @@ def _reachable_unit(*, session: Session, principal: Principal, unit_id: int) -> 
             en="notice templates need a supervisor or admin token",
             code="notice_template_forbidden",
         )
-    unit = session.get(Unit, unit_id)
-    if unit is None or (
-        principal.role != Role.admin
-        and not directory.is_within(
-            session=session, unit_id=unit_id, root_unit_id=principal.unit_id
-        )
-    ):
-        raise NotFound(
-            f"单位{unit_id}不存在",
-            en=f"unit {unit_id} not found",
-            code="unit_not_found",
-        )
-    return unit
+    within = None if principal.role == Role.admin else principal.unit_id
+    return directory.get_unit_within(session=session, unit_id=unit_id, root_unit_id=within)
 
 
 def _out(unit: Unit, template: NoticeTemplate | None) -> NoticeTemplateOut:
