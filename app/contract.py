@@ -4,7 +4,7 @@ A leaf module: every domain may import it, it imports none of them.
 """
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -33,7 +33,14 @@ def business_zone() -> ZoneInfo:
 
 def local_instant_text(instant: datetime) -> str:
     """An instant as the API writes it: local time of the business zone, milliseconds, offset."""
-    return instant.astimezone(business_zone()).isoformat(timespec="milliseconds")
+    local = instant.astimezone(business_zone())
+    offset = local.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        # Before 1901 the zone keeps its local mean time (Shanghai +08:05:43): ISO 8601 and
+        # RFC 3339 offsets have whole minutes, so such an instant is shown at the nearest one.
+        whole_minutes = timezone(timedelta(minutes=round(offset.total_seconds() / 60)))
+        local = instant.astimezone(whole_minutes)
+    return local.isoformat(timespec="milliseconds")
 
 
 INSTANT_EXAMPLE = "2026-12-04T23:59:59.999+08:00"
