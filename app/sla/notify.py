@@ -285,7 +285,7 @@ def _claim_due(*, engine: Engine, now: datetime, settings: Settings, worker: str
             select(Notification, Unit.webhook_url, Unit.webhook_secret)
             .join(Unit, col(Unit.id) == col(Notification.unit_id))
             .where(col(Notification.next_attempt_at) <= now)
-            .order_by(col(Notification.next_attempt_at))
+            .order_by(col(Notification.next_attempt_at), col(Notification.id))
             .limit(settings.outbox_batch_size)
             .with_for_update(skip_locked=True, of=Notification)
         ).all()
