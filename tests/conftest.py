@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import app.models
 from app import heartbeat
@@ -23,6 +23,7 @@ from app.directory.models import SiteCreate, UnitCreate
 from app.directory.service import create_site, create_unit
 from app.main import create_app
 from app.migrate import upgrade_to_head
+from app.reports.models import Report
 from app.wiring import install_hooks
 
 # Tests call the services directly too, not only through create_app(): wire the domains once.
@@ -206,6 +207,43 @@ def directory(session: Session) -> Directory:
 @pytest.fixture
 def admin_token(directory: Directory) -> str:
     return directory.tokens["admin"]
+
+
+# A report on site A1 of the `directory` fixture, as a citizen sends it.
+REPORT_ON_SITE_A1 = {
+    "site_code": "9901000002",
+    "page_url": "http://jyj.jia.example.gov.cn/xxgk/index.html",
+    "category": 4,
+    "description": "首页“教育局”写成了“敎育局”。",
+}
+
+
+def submit_report(client: TestClient, *, at: datetime | None = None, **fields: object) -> dict:
+    """A citizen submits a report over the API (at `at` on the app's frozen clock); the receipt.
+
+    `fields` replace those of REPORT_ON_SITE_A1; a field set to None is left out.
+    """
+    if at is not None:
+        client.app.state.clock.set(at)
+    body = {key: value for key, value in (REPORT_ON_SITE_A1 | fields).items() if value is not None}
+    response = client.post("/api/v1/reports", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def fetch(engine: Engine, query) -> list:
+    """Rows read in a short transaction of their own: SQLite lets one writer in at a time."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = list(session.exec(query).all())
+        session.expunge_all()
+        session.rollback()
+    return rows
+
+
+def report_id(engine: Engine, tracking_code: str) -> int:
+    """The id behind a tracking code, as the unit API knows the report."""
+    [found] = fetch(engine, select(Report.id).where(Report.tracking_code == tracking_code))
+    return found
 
 
 def requires_data() -> pytest.MarkDecorator:

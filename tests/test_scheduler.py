@@ -30,9 +30,8 @@ from app.sla.models import EscalationRung, NotificationKind, Rung
 from app.sla.notify import deliver_due, insert_ignoring_conflict
 from app.stats.jobs import NightlyResult
 from app.stats.models import SlaReportRun
-from tests.conftest import local
-from tests.sla.test_escalation import CALENDAR, fetch, rungs_of
-from tests.sla.test_notify import Receiver, notifications, set_webhook
+from tests.conftest import fetch, local
+from tests.sla.helpers import CALENDAR, Receiver, notifications, rungs_of, set_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 postgres_only = pytest.mark.skipif(

@@ -17,7 +17,7 @@ import app.db
 from app.cli import cli
 from app.directory.importer import ImportFailed, SkippedRow, import_sites, parse_directory_csv
 from app.directory.models import Site, SiteHost, Unit
-from tests.conftest import DATA_CSV, Directory, requires_data
+from tests.conftest import DATA_CSV, Directory, requires_data, submit_report
 
 DOCS_CSV = Path(__file__).resolve().parents[2] / "docs" / "sites-csv.md"
 PLAIN_HEADER = "site_code,name,host,owner_unit,parent_unit\n"
@@ -511,13 +511,6 @@ def test_real_reports_export_imports_cleanly_and_exactly(
     assert counts(again) == (0, 0, 0, 0, 7)
 
 
-def submit(client, **fields) -> dict:
-    body = {"category": 4, "description": "页面上有一个错别字，请更正。"} | fields
-    response = client.post("/api/v1/reports", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 @requires_data()
 def test_reports_to_imported_real_sites_reach_their_owner_unit(
     session: Session, client, real: dict
@@ -525,12 +518,12 @@ def test_reports_to_imported_real_sites_reach_their_owner_unit(
     import_sites(session=session, path=DATA_CSV)
     session.commit()
 
-    by_code = submit(client, site_code="bm70000001", page_url="http://www.caac.gov.cn/XXGK/")
+    by_code = submit_report(client, site_code="bm70000001", page_url="http://www.caac.gov.cn/XXGK/")
     assert by_code["status"] == "assigned"
     assert by_code["owner_unit_name"] == real["owners"]["bm70000001"]
 
     host = min(real["hosts"])
-    by_host = submit(client, page_url=f"https://{host}/index.html")
+    by_host = submit_report(client, site_code=None, page_url=f"https://{host}/index.html")
     assert by_host["owner_unit_name"] == real["owners"][real["hosts"][host]]
 
 
@@ -538,10 +531,14 @@ def test_reports_to_imported_sites_reach_their_owner_unit(session: Session, clie
     import_sites(session=session, path=write(tmp_path, FIRST_FILE))
     session.commit()
 
-    by_code = submit(client, site_code="9902000002", page_url="https://jyj.bing.example.gov.cn/a")
-    by_host = submit(client, page_url="https://bing.example.gov.cn/b.html")
-    by_port = submit(client, page_url="https://zwfw.bing.example.gov.cn:8443/c")
-    unknown = submit(client, page_url="https://elsewhere.example.gov.cn/")
+    by_code = submit_report(
+        client, site_code="9902000002", page_url="https://jyj.bing.example.gov.cn/a"
+    )
+    by_host = submit_report(client, site_code=None, page_url="https://bing.example.gov.cn/b.html")
+    by_port = submit_report(
+        client, site_code=None, page_url="https://zwfw.bing.example.gov.cn:8443/c"
+    )
+    unknown = submit_report(client, site_code=None, page_url="https://elsewhere.example.gov.cn/")
 
     assert (by_code["status"], by_code["owner_unit_name"]) == ("assigned", "丙市教育局")
     assert (by_host["status"], by_host["owner_unit_name"]) == ("assigned", "丙市人民政府办公室")

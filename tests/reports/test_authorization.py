@@ -13,7 +13,7 @@ from httpx import Response
 from sqlmodel import Session
 
 from app.auth import Role, issue_token, revoke_token
-from tests.conftest import Directory, local
+from tests.conftest import Directory, local, submit_report
 
 ACTORS = [
     "public",
@@ -43,19 +43,11 @@ class World:
     spare_token_id: int
 
 
+CITIZEN = {"name": "周敏", "phone": "13600001234", "email": "zhoumin@example.com"}
+
+
 def submit(client, site_code: str | None, page_url: str) -> str:
-    body = {
-        "site_code": site_code,
-        "page_url": page_url,
-        "category": 0,
-        "description": "页面打开显示404错误。",
-        "name": "周敏",
-        "phone": "13600001234",
-        "email": "zhoumin@example.com",
-    }
-    response = client.post("/api/v1/reports", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["tracking_code"]
+    return submit_report(client, site_code=site_code, page_url=page_url, **CITIZEN)["tracking_code"]
 
 
 def report_ids(client, directory: Directory, *tracking_codes: str) -> list[int]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.reports import deadlines
 from app.reports import service as reports_service
 from app.reports.models import EventKind, Report, ReportEvent, ReportStatus
-from tests.conftest import Directory, local
+from tests.conftest import Directory, local, submit_report
 from tests.workdays.notices import notice_2027_fields
 
 ROUNDS = 5
@@ -25,20 +25,6 @@ REPORTS_PER_ROUND = 60
 
 def due(year: int, month: int, day: int) -> datetime:
     return local(year, month, day, 23, 59, 59, 999000)
-
-
-def submit(client) -> str:
-    response = client.post(
-        "/api/v1/reports",
-        json={
-            "site_code": "9901000002",
-            "page_url": "http://jyj.jia.example.gov.cn/zsxx/1.html",
-            "category": 2,
-            "description": "招生简章中的报名截止日期与通知不一致。",
-        },
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["tracking_code"]
 
 
 def reports_by_code(engine: Engine, codes: list[str]) -> dict[str, Report]:
@@ -112,7 +98,7 @@ def test_reports_closed_during_a_load_never_change_again(
     # Thursday 17 December 2026: resolution due in January 2027, provisional until 2027 loads.
     clock.set(local(2026, 12, 17, 10, 0))
     for _round in range(ROUNDS):
-        codes = [submit(client) for _ in range(REPORTS_PER_ROUND)]
+        codes = [submit_report(client)["tracking_code"] for _ in range(REPORTS_PER_ROUND)]
         reports = reports_by_code(engine, codes)
         # The later half, by id: the load reaches them last, after they have been closed.
         closing = sorted(reports.values(), key=lambda r: r.id)[REPORTS_PER_ROUND // 2 :]
@@ -161,14 +147,14 @@ def test_reports_submitted_while_a_year_loads_have_its_dates(
     clock.set(local(2026, 12, 17, 10, 0))
     for _round in range(ROUNDS):
         for _ in range(REPORTS_PER_ROUND):
-            submit(client)
+            submit_report(client)["tracking_code"]
         during: list[str] = []
         loading = threading.Event()
         loading.set()
 
         def submit_while_loading(loading=loading, during=during) -> None:
             while loading.is_set():
-                during.append(submit(client))
+                during.append(submit_report(client)["tracking_code"])
 
         submitters = [threading.Thread(target=submit_while_loading) for _ in range(2)]
         for thread in submitters:

@@ -18,6 +18,7 @@ from app.reports.clocks import (
 )
 from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import build_calendar, packaged_calendar_days
+from tests.oracle import workdays_after, workdays_between
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICIAL = build_calendar(package=packaged_calendar_days(), loaded_days=[], loaded_years=set())
@@ -220,13 +221,6 @@ instants_2005_2026 = st.datetimes(
 )
 
 
-def nth_workday_after(day: date, count: int) -> date:
-    while count:
-        day += timedelta(days=1)
-        count -= chinese_calendar.is_workday(day)
-    return day
-
-
 @settings(max_examples=300, deadline=None)
 @given(received=instants_2005_2026, paused=st.integers(min_value=0, max_value=10))
 def test_deadlines_agree_with_chinese_calendar(received, paused):
@@ -235,8 +229,8 @@ def test_deadlines_agree_with_chinese_calendar(received, paused):
     received_on = received.astimezone(SHANGHAI).date()
     first = result.first_reply_due_at.astimezone(SHANGHAI)
     resolution = result.resolution_due_at.astimezone(SHANGHAI)
-    assert first.date() == nth_workday_after(received_on, 2 + paused)
-    assert resolution.date() == nth_workday_after(received_on, 15 + paused)
+    assert first.date() == workdays_after(received_on, 2 + paused)
+    assert resolution.date() == workdays_after(received_on, 15 + paused)
     assert first.time() == resolution.time() == time(23, 59, 59, 999000)
     assert chinese_calendar.is_workday(first.date())
     assert chinese_calendar.is_workday(resolution.date())
@@ -249,10 +243,7 @@ def test_handling_workdays_agree_with_chinese_calendar(received, days):
     closed = received + timedelta(days=days, hours=3)
     received_on = received.astimezone(SHANGHAI).date()
     closed_on = closed.astimezone(SHANGHAI).date()
-    expected = sum(
-        chinese_calendar.is_workday(received_on + timedelta(days=offset))
-        for offset in range(1, (closed_on - received_on).days + 1)
-    )
+    expected = workdays_between(received_on, closed_on)
 
     assert (
         handling_workdays(calendar=OFFICIAL, received_at=received, closed_at=closed, tz=SHANGHAI)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.reports.models import Report, ReportEvent
-from tests.conftest import Directory, local
+from tests.conftest import Directory, local, submit_report
 from tests.workdays.notices import notice_2027_fields
 
 # Only 元旦 of the 2027 notice matters to the reports below: Friday 1 to Sunday 3 January,
@@ -26,21 +26,6 @@ def due(year: int, month: int, day: int) -> datetime:
 
 def instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def submit_at(client, clock, at: datetime) -> dict:
-    clock.set(at)
-    response = client.post(
-        "/api/v1/reports",
-        json={
-            "site_code": "9901000002",
-            "page_url": "http://jyj.jia.example.gov.cn/",
-            "category": 2,
-            "description": "招生简章中的报名截止日期与通知不一致。",
-        },
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def stored(engine: Engine, tracking_code: str) -> Report:
@@ -122,7 +107,7 @@ def act(client, directory: Directory, report_id: int, action: str, body: dict, w
 def test_due_dates_on_real_dates(
     client, directory: Directory, clock, received, first_reply_due, resolution_due
 ):
-    receipt = submit_at(client, clock, received)
+    receipt = submit_report(client, at=received)
 
     assert instant(receipt["received_at"]) == received
     assert instant(receipt["first_reply_due_at"]) == first_reply_due
@@ -133,7 +118,7 @@ def test_due_dates_on_real_dates(
 def test_deadline_instant_is_end_of_the_local_day_with_its_offset(
     client, directory: Directory, clock
 ):
-    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    receipt = submit_report(client, at=local(2026, 11, 23, 10, 0))
 
     assert receipt["received_at"] == "2026-11-23T10:00:00.000+08:00"
     assert receipt["first_reply_due_at"] == "2026-11-25T23:59:59.999+08:00"
@@ -145,7 +130,7 @@ def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_
 ):
     # Thursday 17 December 2026: the 15th working day lies in January 2027, with no official
     # data yet, so Friday 1 January counts as a working day (weekend rule).
-    receipt = submit_at(client, clock, local(2026, 12, 17, 10, 0))
+    receipt = submit_report(client, at=local(2026, 12, 17, 10, 0))
     code = receipt["tracking_code"]
     assert instant(receipt["first_reply_due_at"]) == due(2026, 12, 21)
     assert instant(receipt["resolution_due_at"]) == due(2027, 1, 7)
@@ -153,7 +138,7 @@ def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_
     public = client.get(f"/api/v1/reports/{code}").json()
     assert public["deadlines_provisional"] is True
     # A report whose due dates all lie in 2026 is not touched by the 2027 notice.
-    untouched = submit_at(client, clock, local(2026, 12, 1, 10, 0))
+    untouched = submit_report(client, at=local(2026, 12, 1, 10, 0))
     clock.set(local(2026, 12, 18, 9, 0))
 
     response = client.put(
@@ -189,7 +174,7 @@ def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_
 
 
 def test_loading_a_year_leaves_closed_reports_alone(client, directory: Directory, engine, clock):
-    code = submit_at(client, clock, local(2026, 12, 17, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 12, 17, 10, 0))["tracking_code"]
     report = stored(engine, code)
     act(client, directory, report.id, "resolve", {"verdict": "confirmed", "text": "已更正。"})
 
@@ -205,7 +190,7 @@ def test_loading_a_year_leaves_closed_reports_alone(client, directory: Directory
 
 def test_pause_across_national_day_moves_the_due_dates(client, directory: Directory, engine, clock):
     # Received Monday 28 September: due Wednesday 30 September and Friday 23 October.
-    receipt = submit_at(client, clock, local(2026, 9, 28, 10, 0))
+    receipt = submit_report(client, at=local(2026, 9, 28, 10, 0))
     assert instant(receipt["first_reply_due_at"]) == due(2026, 9, 30)
     assert instant(receipt["resolution_due_at"]) == due(2026, 10, 23)
     report = stored(engine, receipt["tracking_code"])
@@ -230,7 +215,7 @@ def test_pause_across_national_day_moves_the_due_dates(client, directory: Direct
 
 
 def test_two_pauses_add_up(client, directory: Directory, engine, clock):
-    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    receipt = submit_report(client, at=local(2026, 11, 23, 10, 0))
     code = receipt["tracking_code"]
     report_id = stored(engine, code).id
     for asked, answered in [
@@ -254,7 +239,7 @@ def test_two_pauses_add_up(client, directory: Directory, engine, clock):
 
 
 def test_pause_and_answer_on_the_same_day_moves_nothing(client, directory, engine, clock):
-    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    receipt = submit_report(client, at=local(2026, 11, 23, 10, 0))
     report_id = stored(engine, receipt["tracking_code"]).id
     act(client, directory, report_id, "request-info", {"text": "请补充说明。"})
     clock.set(local(2026, 11, 23, 17, 0))
@@ -270,7 +255,7 @@ def test_pause_and_answer_on_the_same_day_moves_nothing(client, directory, engin
 def test_transfer_restarts_both_clocks_and_drops_the_pause(
     client, directory: Directory, engine, clock
 ):
-    receipt = submit_at(client, clock, local(2026, 9, 28, 10, 0))
+    receipt = submit_report(client, at=local(2026, 9, 28, 10, 0))
     code = receipt["tracking_code"]
     report_id = stored(engine, code).id
     act(client, directory, report_id, "request-info", {"text": "请提供截图。"})
@@ -315,7 +300,7 @@ def test_transfer_restarts_both_clocks_and_drops_the_pause(
 def test_handling_workdays_on_resolution(
     client, directory: Directory, engine, clock, received, closed, workdays
 ):
-    receipt = submit_at(client, clock, received)
+    receipt = submit_report(client, at=received)
     report_id = stored(engine, receipt["tracking_code"]).id
     clock.set(closed)
 
@@ -331,7 +316,7 @@ def test_handling_workdays_on_resolution(
 
 
 def test_handling_workdays_count_from_the_transfer(client, directory: Directory, engine, clock):
-    receipt = submit_at(client, clock, local(2026, 11, 23, 10, 0))
+    receipt = submit_report(client, at=local(2026, 11, 23, 10, 0))
     report_id = stored(engine, receipt["tracking_code"]).id
     clock.set(local(2026, 11, 25, 10, 0))
     act(client, directory, report_id, "transfer", {"to_unit_id": directory.dept_b1})
@@ -361,7 +346,7 @@ def three_reports(client, directory: Directory, engine, clock) -> dict[str, int]
         ("friday", local(2026, 11, 20, 10, 0)),
         ("monday", local(2026, 11, 23, 10, 0)),
     ]:
-        ids[name] = stored(engine, submit_at(client, clock, at)["tracking_code"]).id
+        ids[name] = stored(engine, submit_report(client, at=at)["tracking_code"]).id
     clock.set(local(2026, 11, 23, 11, 0))
     act(client, directory, ids["friday"], "reply", {"text": "已收到。"})
     return ids
@@ -430,7 +415,7 @@ def test_due_within_workdays_filter(
 def test_due_within_counts_working_days_across_a_holiday(client, directory, engine, clock):
     ids = {
         "before": stored(
-            engine, submit_at(client, clock, local(2026, 9, 29, 10, 0))["tracking_code"]
+            engine, submit_report(client, at=local(2026, 9, 29, 10, 0))["tracking_code"]
         ).id
     }
     clock.set(local(2026, 9, 30, 10, 0))
@@ -452,7 +437,7 @@ def test_due_within_workdays_rejects_nonsense(client, directory: Directory):
 
 def test_filtering_on_the_receipt_date_shown_finds_the_report(client, directory: Directory, clock):
     # 00:30 on Tuesday 24 November in Beijing is still Monday 23 November in UTC.
-    receipt = submit_at(client, clock, local(2026, 11, 24, 0, 30))
+    receipt = submit_report(client, at=local(2026, 11, 24, 0, 30))
     handler = directory.auth("handler_a1")
 
     listed = client.get("/api/v1/unit/reports", headers=handler).json()["items"]

@@ -15,7 +15,8 @@ from app.stats.periods import parse_period
 from app.stats.service import statistics
 from app.workdays.sources import get_calendar
 from tests.conftest import DATA_CSV, requires_data
-from tests.stats.test_replay import ROWS, OfficialDays, at, expected_figures, read_rows
+from tests.oracle import OfficialDays
+from tests.platform_data import ROWS, at, expected_figures, read_rows
 
 
 def run_import(engine: Engine, settings: Settings, path) -> object:

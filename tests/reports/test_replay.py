@@ -8,11 +8,10 @@ are counted independently here, with chinese_calendar, and compared with the ser
 import csv
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import chinese_calendar
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -22,6 +21,7 @@ from app.directory.importer import import_sites
 from app.directory.models import Site, Unit
 from app.reports.models import Report
 from tests.conftest import DATA_CSV, SHANGHAI, requires_data
+from tests.oracle import workdays_after, workdays_between
 
 pytestmark = requires_data()
 
@@ -96,22 +96,6 @@ def form_accepts(row: Row) -> bool:
         parts.scheme in ("http", "https")
         and bool(parts.hostname)
         and 5 <= len(row.description.strip()) <= 2000
-    )
-
-
-def workdays_after(start: date, count: int) -> date:
-    day = start
-    while count:
-        day += timedelta(days=1)
-        count -= chinese_calendar.is_workday(day)
-    return day
-
-
-def workdays_between(start: date, end: date) -> int:
-    """Working days in (start, end], day by day from the official calendar."""
-    return sum(
-        chinese_calendar.is_workday(start + timedelta(days=offset))
-        for offset in range(1, (end - start).days + 1)
     )
 
 

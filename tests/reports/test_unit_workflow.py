@@ -9,28 +9,14 @@ from sqlmodel import Session, select
 from app.errors import Conflict
 from app.reports import service
 from app.reports.models import Report, ReportEvent
-from tests.conftest import Directory, local
+from tests.conftest import Directory, local, submit_report
 
 HANDLER_A1 = "handler_a1"
+CITIZEN = {"name": "林晓", "phone": "13800138000"}
 
 
 def instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def submit(client, **changes) -> str:
-    body = {
-        "site_code": "9901000002",
-        "page_url": "http://jyj.jia.example.gov.cn/zwgk/index.html",
-        "category": 1,
-        "description": "“通知公告”栏目自2024年起没有更新。",
-        "name": "林晓",
-        "phone": "13800138000",
-        **changes,
-    }
-    response = client.post("/api/v1/reports", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["tracking_code"]
 
 
 def report_of(engine: Engine, tracking_code: str) -> Report:
@@ -66,7 +52,7 @@ ASK = ("request-info", {"text": "请说明具体是哪个栏目。"})
 @pytest.fixture
 def report(client, directory: Directory, engine) -> Report:
     """A fresh report of dept A1, received Monday 2026-11-23 10:00."""
-    return report_of(engine, submit(client))
+    return report_of(engine, submit_report(client, **CITIZEN)["tracking_code"])
 
 
 # --- each action ------------------------------------------------------------------------
@@ -298,7 +284,9 @@ def test_a_report_awaiting_the_citizen_can_still_be_closed(client, directory, cl
 
 
 def test_admin_routes_an_unrouted_report(client, directory: Directory, engine, clock):
-    code = submit(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")
+    code = submit_report(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")[
+        "tracking_code"
+    ]
     report = report_of(engine, code)
     assert report.status == "unrouted"
     clock.set(local(2026, 11, 24, 9, 0))
@@ -321,7 +309,9 @@ def test_admin_routes_an_unrouted_report(client, directory: Directory, engine, c
 
 
 def test_admin_routes_to_a_site_which_fills_in_the_site_code(client, directory, engine):
-    code = submit(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")
+    code = submit_report(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")[
+        "tracking_code"
+    ]
     report = report_of(engine, code)
     sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()["items"]
     site_b1 = next(s for s in sites if s["site_code"] == directory.site_b1)
@@ -337,7 +327,9 @@ def test_admin_routes_to_a_site_which_fills_in_the_site_code(client, directory, 
 
 @pytest.mark.parametrize("body", [{}, {"unit_id": 1, "site_id": 1}], ids=["neither", "both"])
 def test_route_needs_exactly_one_target(client, directory: Directory, engine, body):
-    code = submit(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")
+    code = submit_report(client, site_code=None, page_url="http://www.unknown.example.gov.cn/")[
+        "tracking_code"
+    ]
     report = report_of(engine, code)
 
     response = act(client, directory, report.id, "route", body, who="admin")

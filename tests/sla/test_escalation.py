@@ -12,58 +12,21 @@ from app.reports.deadlines import recompute_open_deadlines
 from app.reports.models import EventKind, Report, ReportEvent, ReportStatus
 from app.sla import escalation
 from app.sla.escalation import due_reports_query, ladder, plan_next_rung, sweep
-from app.sla.models import EscalationRung, Notification, NotificationKind, Rung
+from app.sla.models import Notification, NotificationKind, Rung
 from app.workdays.sources import build_calendar, packaged_calendar_days
-from tests.conftest import local
+from tests.conftest import fetch, local
+from tests.sla.helpers import CALENDAR, rungs_of, submit_at
 
 END_OF_DAY = (23, 59, 59, 999000)
-CALENDAR = build_calendar(package=packaged_calendar_days(), loaded_days=[], loaded_years=set())
-
-
-def submit(client, directory, clock, at: datetime) -> int:
-    """A citizen reports an error on site A1 at a given instant; the report's id."""
-    clock.set(at)
-    response = client.post(
-        "/api/v1/reports",
-        json={
-            "site_code": directory.site_a1,
-            "page_url": f"https://{directory.host_a1}/xxgk/index.html",
-            "category": 4,
-            "description": "首页“教育局”写成了“敎育局”",
-        },
-    )
-    assert response.status_code == 201, response.text
-    code = response.json()["tracking_code"]
-    with Session(client.app.state.engine) as session:
-        return session.exec(select(Report.id).where(Report.tracking_code == code)).one()
 
 
 def run_sweep(engine: Engine, settings: Settings, at: datetime, **kwargs):
     return sweep(engine=engine, now=at, settings=settings, calendar=CALENDAR, **kwargs)
 
 
-def fetch(engine: Engine, query) -> list:
-    """Rows read in a short transaction of their own: SQLite lets one writer in at a time."""
-    with Session(engine, expire_on_commit=False) as session:
-        rows = list(session.exec(query).all())
-        session.expunge_all()
-        session.rollback()
-    return rows
-
-
 def get_report(engine: Engine, report_id: int) -> Report:
     [report] = fetch(engine, select(Report).where(Report.id == report_id))
     return report
-
-
-def rungs_of(engine: Engine, report_id: int) -> list[tuple[int, str, datetime, list[int]]]:
-    rows = fetch(
-        engine,
-        select(EscalationRung)
-        .where(EscalationRung.report_id == report_id)
-        .order_by(col(EscalationRung.id)),
-    )
-    return [(r.clock, r.rung.value, r.due_at, r.target_unit_ids) for r in rows]
 
 
 def rung_events(engine: Engine, report_id: int) -> list[ReportEvent]:
@@ -89,7 +52,7 @@ def test_the_whole_ladder_across_national_day(client, directory, clock, engine, 
     # Received Tuesday 29 September 2026; 1–7 October is the National Day holiday and
     # Saturday 10 October a make-up working day. First reply due Thursday 8 October (the 2nd
     # working day), resolution due Monday 26 October (the 15th).
-    report_id = submit(client, directory, clock, local(2026, 9, 29, 10, 0))
+    report_id = submit_at(client, local(2026, 9, 29, 10, 0))
     report = get_report(engine, report_id)
     assert report.first_reply_due_at == local(2026, 10, 8, *END_OF_DAY)
     assert report.resolution_due_at == local(2026, 10, 26, *END_OF_DAY)
@@ -164,7 +127,7 @@ def test_the_whole_ladder_across_national_day(client, directory, clock, engine, 
 def test_a_first_response_stops_reminder_and_urge_but_not_supervise(
     client, directory, clock, engine, settings
 ):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     clock.set(local(2026, 11, 24, 9, 30))
     reply = client.post(
         f"/api/v1/unit/reports/{report_id}/reply",
@@ -185,7 +148,7 @@ def test_a_first_response_stops_reminder_and_urge_but_not_supervise(
 
 
 def test_closing_a_report_removes_its_pending_rung(client, directory, clock, engine):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     response = client.post(
         f"/api/v1/unit/reports/{report_id}/resolve",
         json={"verdict": "confirmed", "text": "已更正错别字。"},
@@ -203,7 +166,7 @@ def test_closing_a_report_removes_its_pending_rung(client, directory, clock, eng
 def test_a_paused_clock_has_no_rung_and_resumes_with_moved_rungs(
     client, directory, clock, engine, settings
 ):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     clock.set(local(2026, 11, 23, 15, 0))
     asked = client.post(
         f"/api/v1/unit/reports/{report_id}/request-info",
@@ -230,7 +193,7 @@ def test_a_paused_clock_has_no_rung_and_resumes_with_moved_rungs(
 def test_a_transfer_starts_a_new_ladder_for_the_receiving_unit(
     client, directory, clock, engine, settings
 ):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     # Nobody answered: reminder and 催办 fire on clock 1 for department A1.
     assert run_sweep(engine, settings, local(2026, 11, 26, 10, 0)).fired == 2
     clock.set(local(2026, 11, 26, 10, 30))
@@ -263,7 +226,7 @@ def test_a_transfer_starts_a_new_ladder_for_the_receiving_unit(
 def test_after_downtime_every_rung_that_came_due_fires_once(
     client, directory, clock, engine, settings
 ):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     # The scheduler was down from Monday to Friday: the reminder (Tuesday night) and the
     # 催办 (Wednesday night) are both due at its first sweep.
     result = run_sweep(engine, settings, local(2026, 11, 27, 10, 0))
@@ -280,7 +243,7 @@ def test_after_downtime_every_rung_that_came_due_fires_once(
 def test_replanning_from_the_start_never_fires_a_rung_twice(
     client, directory, clock, engine, settings
 ):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     assert run_sweep(engine, settings, local(2026, 11, 26, 10, 0)).fired == 2
     # A calendar reload replans every open report from the bottom of the ladder.
     with Session(engine) as other:
@@ -300,10 +263,10 @@ def test_recomputing_deadlines_replans_only_moved_ladders_from_the_rung_reached(
     client, directory, clock, engine, settings
 ):
     # Received Monday 23 November 2026: first reply due Wednesday 25, reminder Tuesday 24.
-    waiting = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
-    reminded = submit(client, directory, clock, local(2026, 11, 23, 10, 5))
-    done = submit(client, directory, clock, local(2026, 11, 23, 10, 10))
-    late = submit(client, directory, clock, local(2026, 11, 2, 10, 0))  # all dates past
+    waiting = submit_at(client, local(2026, 11, 23, 10, 0))
+    reminded = submit_at(client, local(2026, 11, 23, 10, 5))
+    done = submit_at(client, local(2026, 11, 23, 10, 10))
+    late = submit_at(client, local(2026, 11, 2, 10, 0))  # all dates past
     with Session(engine) as other:
         for report_id, rung, at in [
             (reminded, "urge", local(2026, 11, 25, *END_OF_DAY)),
@@ -352,7 +315,7 @@ def test_recomputing_deadlines_replans_only_moved_ladders_from_the_rung_reached(
 def test_one_failing_report_does_not_stop_the_sweep(
     client, directory, clock, engine, settings, monkeypatch, caplog
 ):
-    report_ids = [submit(client, directory, clock, local(2026, 11, 23, 10, m)) for m in range(3)]
+    report_ids = [submit_at(client, local(2026, 11, 23, 10, m)) for m in range(3)]
     broken = report_ids[1]
     real_summary = escalation.report_summary
 

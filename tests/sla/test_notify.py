@@ -1,115 +1,17 @@
 """The outbox: signed pushes to a real loopback receiver, retries, working hours, pull and ack."""
 
-import hashlib
-import hmac
-import json
-import threading
-from collections import Counter
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from app.directory.models import Unit
 from app.reports import service
 from app.reports.models import Report
 from app.reports.schemas import ReportCreate
 from app.sla.models import Notification, NotificationKind
 from app.sla.notify import deliver_due, enqueue, next_working_instant, sign
-from tests.conftest import local
-from tests.sla.test_escalation import CALENDAR, fetch, submit
-
-SECRET = "0123456789abcdef-test-secret"
-
-
-def verify_signature(secret: str, headers, body: bytes) -> bool:
-    """What a receiver does (docs/webhooks.md): HMAC-SHA256 over "<timestamp>.<body>"."""
-    message = headers["X-Zhaocuo-Timestamp"].encode() + b"." + body
-    expected = "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, headers.get("X-Zhaocuo-Signature", ""))
-
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 that checks signatures and can be told to fail."""
-
-    def __init__(self, secret: str = SECRET, port: int = 0) -> None:
-        self.secret = secret
-        self.lock = threading.Lock()
-        self.requests: list[dict] = []
-        self.accepted: Counter[str] = Counter()
-        self.failures_left = 0
-        self.always_fail = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    valid = verify_signature(receiver.secret, self.headers, body)
-                    status = 401
-                    if valid:
-                        failing = receiver.always_fail or receiver.failures_left > 0
-                        receiver.failures_left = max(receiver.failures_left - 1, 0)
-                        status = 500 if failing else 204
-                    key = self.headers["Idempotency-Key"]
-                    receiver.requests.append(
-                        {
-                            "key": key,
-                            "headers": dict(self.headers),
-                            "body": body,
-                            "valid": valid,
-                            "status": status,
-                            "document": json.loads(body),
-                        }
-                    )
-                    if status == 204:
-                        receiver.accepted[key] += 1
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/zhaocuo"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
-
-
-def set_webhook(engine: Engine, unit_id: int, url: str | None, secret: str | None = SECRET) -> None:
-    with Session(engine) as session:
-        unit = session.get(Unit, unit_id)
-        unit.webhook_url, unit.webhook_secret = url, secret
-        session.add(unit)
-        session.commit()
-
-
-def notifications(engine: Engine, **where) -> list[Notification]:
-    query = select(Notification).order_by(col(Notification.id))
-    for name, value in where.items():
-        query = query.where(getattr(Notification, name) == value)
-    return fetch(engine, query)
+from tests.conftest import fetch, local
+from tests.sla.helpers import CALENDAR, SECRET, Receiver, notifications, set_webhook, submit_at
 
 
 def deliver(engine, settings, at: datetime, **kwargs):
@@ -200,8 +102,8 @@ def test_a_failing_receiver_gets_each_notification_once_after_it_recovers(
     client, directory, clock, engine, settings, receiver
 ):
     set_webhook(engine, directory.dept_a1, receiver.url)
-    first = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
-    second = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    first = submit_at(client, local(2026, 11, 23, 10, 0))
+    second = submit_at(client, local(2026, 11, 23, 10, 0))
     receiver.failures_left = 3
 
     # 10:00: both fail; the first retry waits 30 s (webhook_backoff_base_seconds).
@@ -243,7 +145,7 @@ def test_nothing_is_lost_while_the_webhook_is_down(
     port = receiver.port
     receiver.stop()
     for minute in range(3):
-        submit(client, directory, clock, local(2026, 11, 23, 10, minute))
+        submit_at(client, local(2026, 11, 23, 10, minute))
     result = deliver(engine, settings, local(2026, 11, 23, 10, 5))
     assert (result.claimed, result.retrying) == (3, 3)
     assert all(r.last_error.startswith("ConnectError") for r in notifications(engine))
@@ -266,7 +168,7 @@ def test_nothing_is_pushed_outside_working_hours(
 ):
     set_webhook(engine, directory.dept_a1, receiver.url)
     # Friday evening: queued until Monday 09:00.
-    submit(client, directory, clock, local(2026, 11, 27, 20, 0))
+    submit_at(client, local(2026, 11, 27, 20, 0))
     [row] = notifications(engine)
     assert row.not_before == row.next_attempt_at == local(2026, 11, 30, 9, 0)
     for instant in (
@@ -294,7 +196,7 @@ def test_retries_stop_after_24_hours_then_operators_see_and_retry(
     client, directory, clock, engine, settings, receiver
 ):
     set_webhook(engine, directory.dept_a1, receiver.url)
-    submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    submit_at(client, local(2026, 11, 23, 10, 0))
     receiver.always_fail = True
     # Follow the schedule the service sets: 30 s, 1, 2, 4, 8, 16, 32 min, then hourly (the
     # cap), overnight to Tuesday 09:00 and 10:00, when a further wait would pass 24 hours.
@@ -346,7 +248,7 @@ def test_retries_stop_after_24_hours_then_operators_see_and_retry(
 def test_units_pull_and_acknowledge_their_own_notifications(
     client, directory, clock, engine, settings
 ):
-    report_id = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report_id = submit_at(client, local(2026, 11, 23, 10, 0))
     # No webhook: nothing to push, the unit pulls.
     [row] = notifications(engine)
     assert row.next_attempt_at is None
@@ -378,7 +280,7 @@ def test_units_pull_and_acknowledge_their_own_notifications(
 
 def test_acknowledging_stops_a_pending_push(client, directory, clock, engine, settings, receiver):
     set_webhook(engine, directory.dept_a1, receiver.url)
-    submit(client, directory, clock, local(2026, 11, 28, 10, 0))  # Saturday: queued to Monday
+    submit_at(client, local(2026, 11, 28, 10, 0))  # Saturday: queued to Monday
     [row] = notifications(engine)
     ack = client.post(
         f"/api/v1/unit/notifications/{row.id}/ack", headers=directory.auth("handler_a1")

@@ -19,7 +19,7 @@ from app.stats.notice import NoticeSetup, annex_title, problems, title
 from app.stats.pdf import convert_to_pdf, soffice_path
 from app.stats.schemas import Figures
 from app.stats.workbook import text_paragraphs
-from tests.stats.test_notice import answered, made_up_stats
+from tests.stats.figures import answered, made_up_stats
 
 # CI installs LibreOffice and poppler (.ci/run): there their absence fails instead of skipping.
 IN_CI = bool(os.environ.get("ZHAOCUO_CI"))

@@ -17,13 +17,10 @@ The expected figures are computed here from the CSV with the csv module and the
 chinesecalendar package, not with the application's calendar or queries.
 """
 
-import csv
 import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections import Counter
+from datetime import date, time
 
-import chinese_calendar
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -32,30 +29,30 @@ from app.config import Settings
 from app.directory.importer import import_sites
 from app.directory.models import Site, Unit
 from app.reports import service as reports
-from app.reports.models import Category, DeclineReason, Verdict
+from app.reports.models import Category
 from app.reports.schemas import DeclineIn, ReportCreate, ResolveIn, RouteIn, TransferIn
 from app.stats.models import SettledState
 from app.stats.notice import problems
 from app.stats.periods import parse_period
-from app.stats.schemas import Figures
 from app.stats.service import statistics
 from app.stats.settle import settle
 from app.workdays.sources import get_calendar
-from tests.conftest import DATA_CSV, SHANGHAI, requires_data
+from tests.conftest import DATA_CSV, requires_data
+from tests.oracle import OfficialDays
+from tests.platform_data import (
+    DECLINED,
+    RESOLVED,
+    ROWS,
+    at,
+    expected_figures,
+    read_rows,
+)
 
-RESOLVED = {"1": Verdict.confirmed, "22": Verdict.not_confirmed}
-DECLINED = {
-    "13": DeclineReason.duplicate,
-    "20": DeclineReason.out_of_scope,
-    "19": DeclineReason.insufficient_info,
-    "12": DeclineReason.other,
-}
 SUBMITTED_AT, MOVED_AT, ANSWERED_AT = time(10, 0), time(10, 30), time(16, 0)
 BATCH = 1000
 SETTLE_EVERY = 5000
 
 # What the data holds, checked rather than assumed (see test_the_data_has_the_expected_odd_rows).
-ROWS = 10_169
 ROWS_WITHOUT_SITE_CODE = 7
 # Rows the public form would now refuse (a description under 5 or over 2,000 characters, or a
 # page address that is not http(s)://host): the platform accepted them, so they are replayed
@@ -64,88 +61,6 @@ ROWS_THE_FORM_WOULD_REFUSE = 190
 # Valid rows answered on a non-working day after their first-reply due day: 2 working days in
 # (created, replied] yet later than the end of the 2nd working day. DESIGN.md counts them late.
 ROWS_ANSWERED_ON_A_DAY_OFF_AFTER_DUE = 11
-
-
-class OfficialDays:
-    """Working days from chinesecalendar alone, for computing the expected figures."""
-
-    def __init__(self, first: date, last: date) -> None:
-        self._cumulative: dict[date, int] = {}
-        count, day = 0, first
-        while day <= last:
-            count += chinese_calendar.is_workday(day)
-            self._cumulative[day] = count
-            day += timedelta(days=1)
-
-    def between(self, start: date, end: date) -> int:
-        """Working days in (start, end]."""
-        return self._cumulative[end] - self._cumulative[start]
-
-    def nth_after(self, start: date, n: int) -> date:
-        day, seen = start, 0
-        while seen < n:
-            day += timedelta(days=1)
-            seen += chinese_calendar.is_workday(day)
-        return day
-
-
-@dataclass
-class Expected:
-    received: int = 0
-    declined: int = 0
-    resolved: int = 0
-    confirmed: int = 0
-    in_time: int = 0
-    handling: int = 0
-    handling_days: list[int] = field(default_factory=list)
-
-    def figures(self) -> Figures:
-        valid = self.received - self.declined
-        return Figures.from_counts(
-            {
-                "received": self.received,
-                "declined": self.declined,
-                "resolved": self.resolved,
-                "confirmed": self.confirmed,
-                # Every report was answered by the end, so every valid one is due and counted.
-                "first_replies_due": valid,
-                "first_replies_in_time": self.in_time,
-                "late_first_replies": valid - self.in_time,
-                "handling_workdays_total": self.handling,
-                "overdue_open": 0,
-            }
-        )
-
-
-def read_rows() -> list[dict[str, str]]:
-    with DATA_CSV.open(encoding="utf-8", newline="") as file:
-        return list(csv.DictReader(file))
-
-
-def at(day: str, clock: time) -> datetime:
-    return datetime.combine(date.fromisoformat(day), clock, tzinfo=SHANGHAI)
-
-
-def expected_figures(rows: list[dict[str, str]], days: OfficialDays) -> dict[str, Expected]:
-    """Per month of created_date, per handling unit ("unit:<name>") and overall ("all")."""
-    expected: dict[str, Expected] = defaultdict(Expected)
-    for row in rows:
-        created, replied = (
-            date.fromisoformat(row["created_date"]),
-            date.fromisoformat(row["replied_date"]),
-        )
-        for key in ("all", row["created_date"][:7], f"unit:{row['handling_unit']}"):
-            tally = expected[key]
-            tally.received += 1
-            if row["status"] in DECLINED:
-                tally.declined += 1
-                continue
-            # Within 2 working days: by the end of the 2nd working day after created_date.
-            tally.in_time += replied <= days.nth_after(created, 2)
-            tally.resolved += 1
-            tally.confirmed += row["status"] == "1"
-            tally.handling += days.between(created, replied)
-    return expected
 
 
 @requires_data()

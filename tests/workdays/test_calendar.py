@@ -1,8 +1,6 @@
 """WorkCalendar, pure: against chinese_calendar, against a day-by-day oracle, and on real dates."""
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from functools import cache
 
 import chinese_calendar
 import pytest
@@ -10,9 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.workdays.calendar import WorkCalendar
-
-PACKAGE_FIRST = date(2004, 1, 1)
-PACKAGE_LAST = date(2026, 12, 31)
+from tests.oracle import (
+    PACKAGE_FIRST,
+    PACKAGE_LAST,
+    workdays_after,
+    workdays_between,
+)
 
 PACKAGED = WorkCalendar(
     holidays=chinese_calendar.holidays,
@@ -20,28 +21,6 @@ PACKAGED = WorkCalendar(
     covered_until=PACKAGE_LAST,
     covered_from=PACKAGE_FIRST,
 )
-
-
-@cache
-def packaged_oracle(d: date) -> bool:
-    """chinese_calendar inside its years, Monday to Friday outside them."""
-    if PACKAGE_FIRST <= d <= PACKAGE_LAST:
-        return chinese_calendar.is_workday(d)
-    return d.weekday() < 5
-
-
-def oracle_add(is_workday: Callable[[date], bool], d: date, n: int) -> date:
-    step = timedelta(days=1 if n > 0 else -1)
-    remaining = abs(n)
-    while remaining:
-        d += step
-        if is_workday(d):
-            remaining -= 1
-    return d
-
-
-def oracle_between(is_workday: Callable[[date], bool], start: date, end: date) -> int:
-    return sum(is_workday(start + timedelta(days=k)) for k in range(1, (end - start).days + 1))
 
 
 def test_agrees_with_chinese_calendar_on_every_packaged_day():
@@ -192,14 +171,14 @@ packaged_dates = st.dates(min_value=date(2003, 6, 1), max_value=date(2027, 6, 30
 @settings(max_examples=300, deadline=None)
 @given(d=packaged_dates, n=st.integers(min_value=-400, max_value=400))
 def test_add_workdays_matches_oracle_on_packaged_data(d, n):
-    assert PACKAGED.add_workdays(d, n) == oracle_add(packaged_oracle, d, n)
+    assert PACKAGED.add_workdays(d, n) == workdays_after(d, n)
 
 
 @settings(max_examples=300, deadline=None)
 @given(start=packaged_dates, length=st.integers(min_value=-30, max_value=600))
 def test_workdays_between_matches_oracle_on_packaged_data(start, length):
     end = start + timedelta(days=length)
-    assert PACKAGED.workdays_between(start, end) == oracle_between(packaged_oracle, start, end)
+    assert PACKAGED.workdays_between(start, end) == workdays_between(start, end)
 
 
 @st.composite
@@ -237,7 +216,7 @@ def test_add_workdays_matches_oracle_on_random_calendars(case, where, n):
     calendar, is_workday, first, last = case
     from_end, offset = where
     d = (last if from_end else first) + timedelta(days=offset)
-    assert calendar.add_workdays(d, n) == oracle_add(is_workday, d, n)
+    assert calendar.add_workdays(d, n) == workdays_after(d, n, is_workday)
 
 
 @settings(max_examples=500, deadline=None)
@@ -247,7 +226,7 @@ def test_workdays_between_and_is_workday_match_oracle_on_random_calendars(case, 
     from_end, offset = where
     start = (last if from_end else first) + timedelta(days=offset)
     end = start + timedelta(days=length)
-    assert calendar.workdays_between(start, end) == oracle_between(is_workday, start, end)
+    assert calendar.workdays_between(start, end) == workdays_between(start, end, is_workday)
     assert calendar.is_workday(start) == is_workday(start)
 
 
@@ -261,5 +240,5 @@ outside_the_package = st.one_of(
 @given(d=outside_the_package, n=st.integers(min_value=-5, max_value=5))
 def test_far_from_any_data_the_weekend_rule_applies(d, n):
     assert PACKAGED.is_workday(d) == (d.weekday() < 5)
-    assert PACKAGED.add_workdays(d, n) == oracle_add(packaged_oracle, d, n)
+    assert PACKAGED.add_workdays(d, n) == workdays_after(d, n)
     assert PACKAGED.workdays_between(d, d + timedelta(days=7)) == 5
