@@ -81,3 +81,15 @@ def test_an_upward_import_inside_a_function_is_caught(tmp_path, monkeypatch):
         "app/workdays/service.py imports app.reports.deadlines",
         "app/workdays/service.py imports app.reports.deadlines.recompute_open_deadlines",
     ]
+
+
+def test_no_test_module_imports_another():
+    """What tests share lives in conftest.py or a helper module, never in another test file."""
+    tests = Path(__file__).resolve().parent
+    found = [
+        f"{path.relative_to(tests.parent)} imports {module}"
+        for path in sorted(tests.rglob("test_*.py"))
+        for module in sorted(imported_modules(path.read_text(encoding="utf-8")))
+        if module.startswith("tests.") and module.split(".")[-1].startswith("test_")
+    ]
+    assert found == []

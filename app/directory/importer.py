@@ -126,7 +126,8 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ImportFailed(
-            f'line {line}: the file is not UTF-8 text; save it as "CSV UTF-8"'
+            f"第 {line} 行：文件不是 UTF-8 文本，请另存为“CSV UTF-8”格式后重新导入",
+            en=f'line {line}: the file is not UTF-8 text; save it as "CSV UTF-8"',
         ) from exc
 
 
@@ -148,13 +149,18 @@ def _records(
         except StopIteration:
             break
         except csv.Error as exc:
-            raise ImportFailed(f"line {reader.line_num}: unreadable CSV: {exc}") from exc
+            raise ImportFailed(
+                f"第 {reader.line_num} 行：无法按 CSV 读取（{exc}），请检查引号和分隔符",
+                en=f"line {reader.line_num}: unreadable CSV: {exc}",
+            ) from exc
         line, next_line = next_line, reader.line_num + 1
         if not any(value.strip() for value in values):
             continue
         if len(values) != len(header):
             raise ImportFailed(
-                f"line {line}: expected {len(header)} fields as in the header, found {len(values)}"
+                f"第 {line} 行有 {len(values)} 列，表头有 {len(header)} 列，请使每行列数与表头一致",
+                en=f"line {line}: expected {len(header)} fields as in the header, "
+                f"found {len(values)}",
             )
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
@@ -172,16 +178,22 @@ def _detect_format(header: list[str], line: int) -> Format:
         if set(PLAIN_REQUIRED_COLUMNS) <= columns <= set(PLAIN_COLUMNS):
             return "plain"
     raise ImportFailed(
-        f"line {line}: unknown format: the header must be {','.join(PLAIN_COLUMNS)} "
+        f"第 {line} 行：无法识别的表头，应为 {','.join(PLAIN_COLUMNS)}（parent_unit 可省略，"
+        f"见 docs/sites-csv.md），或平台留言导出文件的表头"
+        f"（{', '.join(REPORTS_REQUIRED_COLUMNS)} 等）",
+        en=f"line {line}: unknown format: the header must be {','.join(PLAIN_COLUMNS)} "
         f"(parent_unit may be left out; see docs/sites-csv.md) or that of the platform's "
-        f"reports export ({', '.join(REPORTS_REQUIRED_COLUMNS)}, …)"
+        f"reports export ({', '.join(REPORTS_REQUIRED_COLUMNS)}, …)",
     )
 
 
 def _require(line: int, record: dict[str, str], columns: tuple[str, ...]) -> None:
     for column in columns:
         if not record[column]:
-            raise ImportFailed(f"line {line}: {column} is empty")
+            raise ImportFailed(
+                f"第 {line} 行 {column} 列为空，请填写后重新导入",
+                en=f"line {line}: {column} is empty",
+            )
 
 
 def _check_characters(line: int, record: dict[str, str], columns: tuple[str, ...]) -> None:
@@ -204,22 +216,29 @@ def _check_site_code(line: int, code: str) -> None:
     try:
         check_site_code(code)
     except ValueError as exc:
-        raise ImportFailed(f"line {line}: {exc}") from exc
+        raise ImportFailed(
+            f"第 {line} 行：{code!r} 不是网站标识码；标识码形如 6108000003（10 位数字）、"
+            "bm07000001、BT00000001 或 12BM010001，印在网站页面底部",
+            en=f"line {line}: {exc}",
+        ) from exc
 
 
 def _check_unit_name(line: int, column: str, name: str) -> None:
     if not UNIT_NAME_MIN <= len(name) <= UNIT_NAME_MAX:
         raise ImportFailed(
-            f"line {line}: {column} must be {UNIT_NAME_MIN} to {UNIT_NAME_MAX} characters "
-            f"long (it has {len(name)})"
+            f"第 {line} 行 {column} 列应为 {UNIT_NAME_MIN} 至 {UNIT_NAME_MAX} 个字符"
+            f"（现有 {len(name)} 个）",
+            en=f"line {line}: {column} must be {UNIT_NAME_MIN} to {UNIT_NAME_MAX} characters "
+            f"long (it has {len(name)})",
         )
 
 
 def _check_site_name(line: int, column: str, name: str) -> None:
     if len(name) > SITE_NAME_MAX:
         raise ImportFailed(
-            f"line {line}: {column} must be at most {SITE_NAME_MAX} characters long "
-            f"(it has {len(name)})"
+            f"第 {line} 行 {column} 列最多 {SITE_NAME_MAX} 个字符（现有 {len(name)} 个）",
+            en=f"line {line}: {column} must be at most {SITE_NAME_MAX} characters long "
+            f"(it has {len(name)})",
         )
 
 
@@ -229,7 +248,10 @@ def _plain_hosts(line: int, value: str) -> tuple[str, ...]:
     try:
         return tuple(normalise_hosts(given))
     except ValueError as exc:
-        raise ImportFailed(f"line {line}: {exc}") from exc
+        raise ImportFailed(
+            f"第 {line} 行 host 列有不是域名的内容（域名形如 www.example.gov.cn，多个用分号隔开）",
+            en=f"line {line}: {exc}",
+        ) from exc
 
 
 def _parse_plain(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirectory:
@@ -247,7 +269,8 @@ def _parse_plain(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirecto
         _check_site_code(line, code)
         if code in site_lines:
             raise ImportFailed(
-                f"line {line}: site {code} is already given on line {site_lines[code]}"
+                f"第 {line} 行：网站 {code} 已在第 {site_lines[code]} 行列出，每个网站只列一次",
+                en=f"line {line}: site {code} is already given on line {site_lines[code]}",
             )
         _check_site_name(line, "name", record["name"])
         _check_unit_name(line, "owner_unit", owner)
@@ -256,20 +279,27 @@ def _parse_plain(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirecto
             if host in host_owners:
                 earlier = host_owners[host]
                 raise ImportFailed(
-                    f"line {line}: host {host} is already given to site {earlier.site_code} "
-                    f"on line {earlier.line}"
+                    f"第 {line} 行：域名 {host} 已在第 {earlier.line} 行给了网站 "
+                    f"{earlier.site_code}，一个域名只能属于一个网站",
+                    en=f"line {line}: host {host} is already given to site {earlier.site_code} "
+                    f"on line {earlier.line}",
                 )
             host_owners[host] = row
         parent = record.get("parent_unit", "")
         if parent:
             _check_unit_name(line, "parent_unit", parent)
             if parent == owner:
-                raise ImportFailed(f"line {line}: unit {owner!r} cannot be its own parent_unit")
+                raise ImportFailed(
+                    f"第 {line} 行：单位 {owner!r} 不能是自己的上级单位（parent_unit）",
+                    en=f"line {line}: unit {owner!r} cannot be its own parent_unit",
+                )
             earlier_parent = parents.get(owner)
             if earlier_parent is not None and earlier_parent.parent != parent:
                 raise ImportFailed(
-                    f"line {line}: unit {owner!r} is placed under {parent!r} here but under "
-                    f"{earlier_parent.parent!r} on line {earlier_parent.line}"
+                    f"第 {line} 行把单位 {owner!r} 放在 {parent!r} 之下，但第 "
+                    f"{earlier_parent.line} 行把它放在 {earlier_parent.parent!r} 之下，请统一",
+                    en=f"line {line}: unit {owner!r} is placed under {parent!r} here but under "
+                    f"{earlier_parent.parent!r} on line {earlier_parent.line}",
                 )
             parents.setdefault(owner, ParentRow(line, owner, parent))
             units.append(parent)
@@ -335,7 +365,8 @@ def _parse_reports(records: Iterator[tuple[int, dict[str, str]]]) -> ParsedDirec
             date.fromisoformat(created)
         except ValueError as exc:
             raise ImportFailed(
-                f"line {line}: created_date {created!r} is not a date such as 2023-09-22"
+                f"第 {line} 行 created_date 列 {created!r} 不是日期，应形如 2023-09-22",
+                en=f"line {line}: created_date {created!r} is not a date such as 2023-09-22",
             ) from exc
         site = evidence.setdefault(code, _SiteEvidence())
         site.names.add(record["site_name"], created, line)
@@ -381,7 +412,7 @@ def parse_directory_csv(text: str, *, progress: Progress | None = None) -> Parse
             header = [value.strip() for value in values]
             break
     if header is None:
-        raise ImportFailed("line 1: the file is empty")
+        raise ImportFailed("第 1 行：文件是空的", en="line 1: the file is empty")
     file_format = _detect_format(header, reader.line_num)
     records = _records(reader, header, progress)
     return _parse_plain(records) if file_format == "plain" else _parse_reports(records)
@@ -436,8 +467,10 @@ def _desired_hosts(
                     result.hosts_left_elsewhere += 1
                     continue
                 raise ImportFailed(
-                    f"line {row.line}: host {host} belongs to site {holder}, which this file "
-                    "does not list; take it off that site first"
+                    f"第 {row.line} 行：域名 {host} 属于网站 {holder}，而本文件没有列出该网站；"
+                    "请先把域名从该网站移除",
+                    en=f"line {row.line}: host {host} belongs to site {holder}, which this file "
+                    "does not list; take it off that site first",
                 )
             desired[host] = row.site_code
     return desired
@@ -461,8 +494,10 @@ def apply_directory(
     cycle = _find_cycle(parsed.parents, parent_of)
     if cycle is not None:
         raise ImportFailed(
-            f"line {cycle.line}: placing {cycle.unit!r} under {cycle.parent!r} would put a unit "
-            "under a unit it supervises"
+            f"第 {cycle.line} 行：把 {cycle.unit!r} 放在 {cycle.parent!r} 之下，会使单位成为"
+            "自己下级单位的下级",
+            en=f"line {cycle.line}: placing {cycle.unit!r} under {cycle.parent!r} would put a "
+            "unit under a unit it supervises",
         )
     desired_hosts = _desired_hosts(parsed, site_hosts, code_of_site, result)
 

@@ -168,6 +168,11 @@ GOOD_ROWS = PLAIN_HEADER + (
 NOT_A_SITE_CODE = "is not a site code: a site code (网站标识码) looks like 6108000003"
 
 
+def chinese_line_prefix(english: str) -> str:
+    """The Chinese message names the same line: "line 4: …" there is "第 4 行" here."""
+    return "第 {} 行".format(re.match(r"line (\d+)", english).group(1))
+
+
 @pytest.mark.parametrize(
     ("bad_row", "message"),
     [
@@ -239,7 +244,8 @@ def test_a_bad_row_rejects_the_whole_file(
     session.rollback()
 
     assert failure.value.status_code == 422
-    assert failure.value.message.startswith(message)
+    assert failure.value.message_en.startswith(message)
+    assert failure.value.message.startswith(chinese_line_prefix(message))
     assert directory_state(session) == before
     assert "丙市人民政府办公室" not in directory_state(session)[0]
 
@@ -263,7 +269,8 @@ def test_a_bad_row_rejects_the_whole_file(
 def test_unknown_or_empty_files_are_refused(text: str, message: str):
     with pytest.raises(ImportFailed) as failure:
         parse_directory_csv(text)
-    assert failure.value.message.startswith(message)
+    assert failure.value.message_en.startswith(message)
+    assert failure.value.message.startswith(chinese_line_prefix(message))
 
 
 def test_files_that_are_not_utf8_are_refused_at_the_first_bad_line(
@@ -277,7 +284,10 @@ def test_files_that_are_not_utf8_are_refused_at_the_first_bad_line(
     )
     with pytest.raises(ImportFailed) as failure:
         import_sites(session=session, path=path)
-    assert failure.value.message == 'line 3: the file is not UTF-8 text; save it as "CSV UTF-8"'
+    assert (
+        failure.value.message == "第 3 行：文件不是 UTF-8 文本，请另存为“CSV UTF-8”格式后重新导入"
+    )
+    assert failure.value.message_en == 'line 3: the file is not UTF-8 text; save it as "CSV UTF-8"'
 
 
 def test_byte_order_mark_blank_lines_column_order_and_no_parent_column_are_accepted():
@@ -396,7 +406,8 @@ def test_a_bad_report_row_rejects_the_file(bad: dict, message: str):
     rows = [*SAMPLE_REPORTS[:3], SAMPLE_REPORTS[3], bad]
     with pytest.raises(ImportFailed) as failure:
         parse_directory_csv(reports_csv(rows))
-    assert failure.value.message.startswith(message)
+    assert failure.value.message_en.startswith(message)
+    assert failure.value.message.startswith(chinese_line_prefix(message))
 
 
 def test_inferred_hosts_already_held_by_other_sites_stay_there(
