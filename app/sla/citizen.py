@@ -448,7 +448,9 @@ def deliver_citizen_messages(
                 except (smtplib.SMTPServerDisconnected, OSError) as exc:
                     # The server is unreachable or went away: the batch's other e-mails wait.
                     smtp_down = _error_text(exc, item.recipient, *hidden)
-                    smtp = None
+                    if smtp is not None:
+                        smtp.close()
+                        smtp = None
                     outcomes.append((message.id, smtp_down, False))
                 except smtplib.SMTPException as exc:
                     outcomes.append((message.id, _error_text(exc, item.recipient, *hidden), False))
