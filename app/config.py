@@ -57,6 +57,25 @@ class Settings(BaseSettings):
 
     calendar_warning_days: int = 60
 
+    # Bounded pauses (awaiting the citizen): questions per clock, and the working days a pause
+    # lasts without a supplement before the clocks resume by themselves.
+    max_info_requests: int = Field(2, ge=1)
+    pause_max_workdays: int = Field(5, ge=1)
+
+    # Word back to the citizen (app/sla/citizen.py). The tracking page is
+    # {public_base_url}/track/{code}. A channel left unset queues nothing.
+    public_base_url: str = "http://localhost:8000"
+    # smtp://user:pass@host:587 (STARTTLS unless smtp_starttls is off) or smtps://…:465.
+    smtp_url: str | None = None
+    smtp_sender: str | None = None
+    smtp_starttls: bool = True
+    # POSTed JSON, signed like the webhooks with this secret (README: "SMS gateway").
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: str | None = None
+    # No SMS between these local times (held until the end); e-mail goes any time.
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(8, 0)
+
     # Log lines at this level and above, as JSON (app/logs.py).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Larger JSON (and other non-multipart) request bodies are refused with 413 unread.
@@ -95,6 +114,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ZHAOCUO_OUTBOX_LEASE_SECONDS must be at least twice "
                 "ZHAOCUO_WEBHOOK_TIMEOUT_SECONDS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _citizen_channels_complete(self) -> "Settings":
+        if self.smtp_url:
+            if not self.smtp_url.startswith(("smtp://", "smtps://")):
+                raise ValueError("ZHAOCUO_SMTP_URL must start with smtp:// or smtps://")
+            if not self.smtp_sender:
+                raise ValueError("ZHAOCUO_SMTP_SENDER must be set with ZHAOCUO_SMTP_URL")
+        if self.sms_gateway_url and not self.sms_gateway_secret:
+            raise ValueError(
+                "ZHAOCUO_SMS_GATEWAY_SECRET must be set with ZHAOCUO_SMS_GATEWAY_URL "
+                "(requests to the gateway are signed with it)"
             )
         return self
 

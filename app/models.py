@@ -5,7 +5,7 @@ from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
 from app.reports.models import Report, ReportEvent
-from app.sla.models import EscalationRung, Notification
+from app.sla.models import CitizenMessage, EscalationRung, Notification
 from app.stats.models import (
     NoticeTemplate,
     SettledFigures,
@@ -20,6 +20,7 @@ __all__ = [
     "ApiToken",
     "CalendarDay",
     "CalendarYear",
+    "CitizenMessage",
     "EscalationRung",
     "JobOutcome",
     "NoticeTemplate",

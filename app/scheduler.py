@@ -1,5 +1,5 @@
-"""The one place that schedules every domain's jobs: the escalation sweep and outbox delivery
-(sla), settling and the nightly SLA report (stats).
+"""The one place that schedules every domain's jobs: the escalation sweep, outbox delivery to
+units and to citizens, and pause expiry (sla), settling and the nightly SLA report (stats).
 
 It sits above every domain. The jobs run in one `zhaocuo scheduler` process, or inside a
 single-node server when ZHAOCUO_SCHEDULER=embedded. Each run leaves a heartbeat row (which
@@ -30,8 +30,10 @@ from app import heartbeat
 from app.clock import Clock
 from app.config import Settings
 from app.db import session_scope
+from app.sla.citizen import CitizenDeliveryResult, deliver_citizen_messages
 from app.sla.escalation import SweepResult, sweep
 from app.sla.notify import DeliveryResult, deliver_due
+from app.sla.pauses import PauseExpiryResult, expire_pauses
 from app.stats.jobs import NightlyResult, run_nightly_report, run_settle
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ LEADER_LOCK_KEY = int.from_bytes(b"zhaocuo", "big")
 SWEEP_JOB_ID = "escalation_sweep"
 DELIVERY_JOB_ID = "outbox_delivery"
 NIGHTLY_JOB_ID = "nightly_sla_report"
+CITIZEN_DELIVERY_JOB_ID = "citizen_delivery"
+PAUSE_EXPIRY_JOB_ID = "pause_expiry"
 
 
 class Leadership:
@@ -146,6 +150,40 @@ def run_delivery(
     return result
 
 
+def run_citizen_delivery(
+    *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
+) -> CitizenDeliveryResult | None:
+    """Send due e-mail and SMS to citizens, if this scheduler leads (any hour; SMS rows wait
+    out the quiet hours themselves)."""
+    if not leadership.is_leader():
+        return None
+    result = deliver_citizen_messages(engine=engine, now=clock.now(), settings=settings)
+    if result.claimed:
+        log.info(
+            "citizen messages: %d delivered, %d to retry, %d failed",
+            result.delivered,
+            result.retrying,
+            result.failed,
+        )
+    return result
+
+
+def run_pause_expiry(
+    *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
+) -> PauseExpiryResult | None:
+    """End the pauses that ran out and tell their units, if this scheduler leads."""
+    if not leadership.is_leader():
+        return None
+    result = expire_pauses(engine=engine, now=clock.now(), settings=settings)
+    if result.expired or result.failed_report_ids:
+        log.info(
+            "pause expiry: %d pauses ended, %d reports failed",
+            result.expired,
+            len(result.failed_report_ids),
+        )
+    return result
+
+
 def run_nightly(
     *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
 ) -> NightlyResult | None:
@@ -246,6 +284,20 @@ class ScheduledJobs:
             beating(run_delivery, DELIVERY_JOB_ID),
             IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=settings.tz),
             id=DELIVERY_JOB_ID,
+            kwargs=arguments,
+            next_run_time=started,
+        )
+        self.scheduler.add_job(
+            beating(run_citizen_delivery, CITIZEN_DELIVERY_JOB_ID),
+            IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=settings.tz),
+            id=CITIZEN_DELIVERY_JOB_ID,
+            kwargs=arguments,
+            next_run_time=started,
+        )
+        self.scheduler.add_job(
+            beating(run_pause_expiry, PAUSE_EXPIRY_JOB_ID),
+            IntervalTrigger(seconds=settings.sweep_interval_seconds, timezone=settings.tz),
+            id=PAUSE_EXPIRY_JOB_ID,
             kwargs=arguments,
             next_run_time=started,
         )

@@ -7,7 +7,7 @@ planning its escalation and telling its unit) it calls a hook that this module f
 
 from app.reports import deadlines
 from app.reports import hooks as report_hooks
-from app.sla import escalation, notify
+from app.sla import citizen, escalation, notify
 from app.workdays import hooks as workday_hooks
 
 
@@ -15,5 +15,7 @@ def install_hooks() -> None:
     """Wire every domain's hooks; called by the server, the scheduler and the CLI (idempotent)."""
     workday_hooks.install(recompute_open_deadlines=deadlines.recompute_open_deadlines)
     report_hooks.install(
-        plan_next_rung=escalation.plan_next_rung, notify_new_report=notify.notify_new_report
+        plan_next_rung=escalation.plan_next_rung,
+        notify_new_report=notify.notify_new_report,
+        on_event=citizen.on_report_event,
     )

@@ -251,3 +251,13 @@ def requires_data() -> pytest.MarkDecorator:
         not DATA_CSV.exists(),
         reason=f"the real reports CSV is not at {DATA_CSV} (it sits beside the repository in CI)",
     )
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback (tests/mailbox.py): what it received, and refusals."""
+    from tests.mailbox import Mailbox
+
+    mailbox = Mailbox()
+    yield mailbox
+    mailbox.stop()

@@ -15,11 +15,17 @@ _installed: dict[str, Callable[..., Any]] = {}
 
 
 def install(
-    *, plan_next_rung: Callable[..., None], notify_new_report: Callable[..., int | None]
+    *,
+    plan_next_rung: Callable[..., None],
+    notify_new_report: Callable[..., int | None],
+    on_event: Callable[..., int] | None = None,
 ) -> None:
-    """Hand in the functions that plan a report's next rung and tell its new owner unit."""
+    """Hand in the functions that plan a report's next rung, tell its new owner unit, and
+    react to each event recorded (telling the citizen)."""
     _installed["plan_next_rung"] = plan_next_rung
     _installed["notify_new_report"] = notify_new_report
+    if on_event is not None:
+        _installed["on_event"] = on_event
 
 
 def _hook(name: str) -> Callable[..., Any]:
@@ -39,6 +45,14 @@ def plan_next_rung(**arguments: Any) -> None:
 def notify_new_report(**arguments: Any) -> int | None:
     """Tell the owner unit that a report has reached it (sla.notify.notify_new_report)."""
     return _hook("notify_new_report")(**arguments)
+
+
+def on_event(**arguments: Any) -> int:
+    """React to an event just recorded: tell the citizen (sla.citizen.on_report_event).
+
+    Called by record_event for every kind; the function installed decides by the kind's value.
+    """
+    return _hook("on_event")(**arguments)
 
 
 def clear_next_rung(*, report: Report) -> None:

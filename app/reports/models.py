@@ -201,6 +201,8 @@ class EventKind(StrEnum):
     reminder = "reminder"
     urge = "urge"  # 催办
     supervise = "supervise"  # 督办
+    # A pause awaiting the citizen ran out (ZHAOCUO_PAUSE_MAX_WORKDAYS): the clocks resumed.
+    pause_expired = "pause_expired"
 
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
@@ -216,6 +218,7 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.reminder: "到期提醒",
     EventKind.urge: "催办",
     EventKind.supervise: "督办",
+    EventKind.pause_expired: "补充期满，恢复计时",
 }
 describe_enum(EventKind, EVENT_KIND_LABELS)
 
@@ -230,6 +233,7 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.transferred,
         EventKind.info_requested,
         EventKind.supplemented,
+        EventKind.pause_expired,
     }
 )
 

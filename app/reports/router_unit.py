@@ -202,10 +202,18 @@ def request_info(
     principal: Principal = Depends(get_principal),
     session: Session = RequestSession,
     now: datetime = Depends(get_now),
+    settings: Settings = Depends(get_app_settings),
 ) -> ReportDetail:
-    """Ask the citizen for more information; the clocks pause until they answer."""
+    """Ask the citizen for more information; the clocks pause until they answer or for at
+    most ZHAOCUO_PAUSE_MAX_WORKDAYS working days; at most ZHAOCUO_MAX_INFO_REQUESTS questions
+    per clock (another is 409 info_request_limit_reached)."""
     report = service.request_info(
-        session=session, principal=principal, report_id=report_id, info_in=info_in, now=now
+        session=session,
+        principal=principal,
+        report_id=report_id,
+        info_in=info_in,
+        now=now,
+        settings=settings,
     )
     return service.unit_view(session=session, principal=principal, report=report)
 

@@ -22,7 +22,7 @@ from app.reports.clocks import (
     paused_workdays_between,
     start_of_local_day,
 )
-from app.reports.hooks import clear_next_rung, notify_new_report, plan_next_rung
+from app.reports.hooks import clear_next_rung, notify_new_report, on_event, plan_next_rung
 from app.reports.models import (
     CATEGORY_LABELS,
     CLOCKED_STATUSES,
@@ -83,8 +83,13 @@ def record_event(
     actor: str | None = None,
     principal: Principal | None = None,
     data: dict[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> ReportEvent:
-    """Append an event by a unit's `principal`, or by another `actor`, to a report's history."""
+    """Append an event by a unit's `principal`, or by another `actor`, to a report's history.
+
+    The citizen is told of it (through the on_event hook) when its kind is one they hear of;
+    `settings` are the request's or job's (the process's when not given).
+    """
     event = ReportEvent(
         report_id=report.id,
         kind=kind,
@@ -94,6 +99,7 @@ def record_event(
         data=data or {},
     )
     session.add(event)
+    on_event(session=session, report=report, event=event, settings=settings)
     return event
 
 
@@ -171,6 +177,7 @@ def submit(
     session.flush()
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.submitted,
         actor=CITIZEN_ACTOR,
@@ -283,10 +290,15 @@ def public_view(*, session: Session, report: Report) -> ReportPublic:
 
 
 def _end_pause(*, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings) -> int:
-    """End a report's pause: its clock moves by the working days paused, which are returned."""
+    """End a report's pause: its clock moves by the working days paused, which are returned.
+
+    A pause counts at most `pause_max_workdays`: past them it has ended by itself, whether the
+    job that says so (app.reports.pauses) has run yet or not.
+    """
     paused = paused_workdays_between(
         calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
     )
+    paused = min(paused, settings.pause_max_workdays)
     report.paused_workdays += paused
     report.paused_at = None
     report.status_before_pause = None
@@ -317,6 +329,7 @@ def supplement(
     apply_deadlines(report=report, calendar=calendar, settings=settings)
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.supplemented,
         actor=CITIZEN_ACTOR,
@@ -448,6 +461,7 @@ def reply(
     plan_next_rung(report=report, calendar=calendar, settings=settings)
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.replied,
         principal=principal,
@@ -478,6 +492,7 @@ def resolve(
     report.final_answer = resolve_in.text
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.resolved,
         principal=principal,
@@ -508,6 +523,7 @@ def decline(
     report.final_answer = decline_in.text
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.declined,
         principal=principal,
@@ -518,6 +534,22 @@ def decline(
     return report
 
 
+def info_requests_on_clock(*, session: Session, report: Report) -> int:
+    """The questions asked on a report's current clock (a transfer or reopening starts one)."""
+    asked = session.exec(
+        select(ReportEvent).where(
+            ReportEvent.report_id == report.id, ReportEvent.kind == EventKind.info_requested
+        )
+    ).all()
+    # Questions asked before the clock was recorded on them count from the clock's start.
+    return sum(
+        1
+        for event in asked
+        if event.data.get("clock", report.clock if event.at >= report.assigned_at else None)
+        == report.clock
+    )
+
+
 def request_info(
     *,
     session: Session,
@@ -525,22 +557,35 @@ def request_info(
     report_id: int,
     info_in: InfoRequestIn,
     now: datetime,
+    settings: Settings,
 ) -> Report:
-    """Ask the citizen for more information; the clocks stop until they answer."""
+    """Ask the citizen for more information; the clocks stop until they answer or the pause
+    runs out; at most `max_info_requests` questions per clock."""
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_owner(principal=principal, report=report)
     _require_status(report, RUNNING_STATUSES, "ask about")
+    asked = info_requests_on_clock(session=session, report=report)
+    if asked >= settings.max_info_requests:
+        raise Conflict(
+            f"本轮办理已请网民补充信息 {asked} 次，达到上限 {settings.max_info_requests} 次，"
+            "不能再次提问：请根据现有信息答复或办结，信息确实不足的可以“信息不足”为由不予受理",
+            en=f"this clock has had {asked} questions, the most allowed "
+            f"({settings.max_info_requests}); answer or resolve the report with what you have, "
+            "or decline it as insufficient_info",
+            code="info_request_limit_reached",
+        )
     report.status_before_pause = report.status
     report.status = ReportStatus.awaiting_citizen
     report.paused_at = now
     clear_next_rung(report=report)
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.info_requested,
         principal=principal,
         at=now,
-        data={"text": info_in.text},
+        data={"text": info_in.text, "clock": report.clock},
     )
     _touch(session=session, report=report, now=now)
     return report
@@ -611,6 +656,7 @@ def transfer(
     _start_clock(report=report, unit_id=target.id, now=now, calendar=calendar, settings=settings)
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.transferred,
         principal=principal,
@@ -660,6 +706,7 @@ def route(
     _start_clock(report=report, unit_id=unit_id, now=now, calendar=calendar, settings=settings)
     record_event(
         session=session,
+        settings=settings,
         report=report,
         kind=EventKind.routed,
         principal=principal,

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.contract import describe_enum
@@ -45,6 +45,7 @@ class NotificationKind(StrEnum):
     urge = "urge"
     supervise = "supervise"
     nightly_report = "nightly_report"
+    pause_expired = "pause_expired"
 
 
 describe_enum(
@@ -55,6 +56,7 @@ describe_enum(
         NotificationKind.urge: "催办",
         NotificationKind.supervise: "督办",
         NotificationKind.nightly_report: "每日时限报告",
+        NotificationKind.pause_expired: "补充期满，恢复计时",
     },
 )
 
@@ -94,3 +96,49 @@ class Notification(SQLModel, table=True):
     failed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     last_error: str | None = Field(default=None, max_length=500)
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class CitizenChannel(StrEnum):
+    email = "email"
+    sms = "sms"
+
+
+describe_enum(CitizenChannel, {CitizenChannel.email: "电子邮件", CitizenChannel.sms: "短信"})
+
+
+class CitizenMessage(SQLModel, table=True):
+    """One message to the citizen of a report over one channel: the citizens' outbox.
+
+    Written in the transaction of the event it tells of, delivered at least once by the
+    scheduler, like `Notification`. It holds no address: the delivery reads the report's
+    e-mail or phone when it sends, so the contact details stay in the one row units of the
+    owner's tree may read. It is listed to operators only, without its text (which carries
+    the tracking code).
+    """
+
+    __tablename__ = "citizen_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True, description="idempotency key, sent with it")
+    report_id: int = Field(foreign_key="report.id", index=True)
+    channel: CitizenChannel = Field(max_length=10)
+    # The report event's kind (a string: kinds added later are told of by value).
+    kind: str = Field(max_length=30)
+    subject: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
+    # E-mail: at once; SMS: outside the quiet hours.
+    not_before: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    attempts: int = 0
+    first_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    next_attempt_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), index=True)
+    )
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    failed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    # Never an address: errors are stripped of the recipient before they are stored.
+    last_error: str | None = Field(default=None, max_length=500)

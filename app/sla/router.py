@@ -18,8 +18,9 @@ from app.contract import (
 )
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
-from app.sla import notify
-from app.sla.models import Notification, NotificationKind
+from app.sla import citizen, notify
+from app.sla.citizen import CitizenDeliveryState
+from app.sla.models import CitizenChannel, Notification, NotificationKind
 from app.sla.notify import DeliveryState
 from app.workdays.calendar import WorkCalendar
 
@@ -171,3 +172,75 @@ def retry_delivery(
         settings=settings,
     )
     return _delivery(row)
+
+
+# --- Messages to citizens (operators) ---------------------------------------------------
+
+CitizenMessageId = Annotated[int, Path(ge=1, le=MAX_ID, description="the citizen message's id")]
+
+
+class CitizenMessageDelivery(SQLModel):
+    """A message to a report's citizen and its delivery: no text, no address (operators)."""
+
+    id: int = Field(description="the message's id, increasing")
+    key: str = Field(description="idempotency key: sent with it, unique")
+    report_id: int = Field(description="the report whose citizen it is for")
+    channel: CitizenChannel = Field(description="e-mail or SMS")
+    kind: str = Field(description="the report event it tells of (submitted, replied, ...)")
+    state: CitizenDeliveryState = Field(description="where its delivery stands")
+    created_at: LocalDateTime = Field(description="when it was written")
+    not_before: LocalDateTime = Field(description="not sent before (SMS: outside quiet hours)")
+    attempts: int = Field(description="delivery attempts so far")
+    first_attempt_at: LocalDateTime | None = Field(description="the first attempt")
+    next_attempt_at: LocalDateTime | None = Field(description="the next attempt, if any")
+    delivered_at: LocalDateTime | None = Field(description="when the server or gateway took it")
+    failed_at: LocalDateTime | None = Field(description="when retries ran out")
+    last_error: str | None = Field(description="the last attempt's error, without the address")
+
+
+@router.get(
+    "/api/v1/admin/citizen-messages",
+    response_model=Page[CitizenMessageDelivery],
+    summary="网民消息发送情况 (e-mail and SMS to citizens, admin)",
+    responses=error_responses(401, 403, 422),
+)
+def list_citizen_messages(
+    state: CitizenDeliveryState | None = Query(
+        None, description="failed: messages that ran out of retries"
+    ),
+    report_id: int | None = Query(None, ge=1, le=MAX_ID, description="only this report's"),
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
+    _: Principal = Depends(require_admin),
+    session: Session = RequestSession,
+) -> Page[CitizenMessageDelivery]:
+    """Messages to citizens with their delivery state (admin), oldest first; never their text
+    or address."""
+    rows, total = citizen.list_for_operators(
+        session=session, state=state, report_id=report_id, limit=limit, offset=offset
+    )
+    return Page[CitizenMessageDelivery](
+        items=[CitizenMessageDelivery.model_validate(citizen.summary(row)) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/api/v1/admin/citizen-messages/{message_id}/retry",
+    response_model=CitizenMessageDelivery,
+    summary="重新发送失败的网民消息 (retry a failed citizen message, admin)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def retry_citizen_message(
+    message_id: CitizenMessageId,
+    _: Principal = Depends(require_admin),
+    session: Session = RequestSession,
+    now: datetime = Depends(get_now),
+    settings: Settings = Depends(get_app_settings),
+) -> CitizenMessageDelivery:
+    """Queue a failed citizen message again with a fresh retry window (admin), once the mail
+    server or SMS gateway is fixed."""
+    row = citizen.retry_failed(session=session, message_id_=message_id, now=now, settings=settings)
+    return CitizenMessageDelivery.model_validate(citizen.summary(row))

@@ -264,7 +264,7 @@ def test_ask_the_citizen_then_supplement(client, directory: Directory, engine, c
     assert stored.paused_workdays == 1
     events = events_of(engine, report.id)
     assert [e.kind for e in events] == ["submitted", "replied", "info_requested", "supplemented"]
-    assert events[2].data == {"text": "请说明具体是哪个栏目。"}
+    assert events[2].data == {"text": "请说明具体是哪个栏目。", "clock": 1}
     assert events[3].actor == "citizen"
     assert events[3].data == {"text": "是“通知公告”栏目。", "paused_workdays": 1}
 

@@ -146,6 +146,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
         report_id=ids["R9"],
         info_in=InfoRequestIn(text="请提供页面截图。"),
         now=local(2026, 9, 8, 15, 0),
+        settings=settings,
     )
     reports.supplement(
         session=session,
@@ -182,6 +183,7 @@ def september(session: Session, directory: Directory, settings: Settings) -> Sep
         report_id=ids["R5"],
         info_in=InfoRequestIn(text="是哪一个页面？"),
         now=local(2026, 9, 29, 10, 0),
+        settings=settings,
     )
 
     # R2: first reply due Thursday 8 October, after the holiday; answered on the 9th: late.
