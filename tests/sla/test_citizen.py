@@ -13,9 +13,8 @@ from app.reports.models import Report
 from app.sla import citizen
 from app.sla.citizen import deliver_citizen_messages, next_sms_instant
 from app.sla.models import CitizenChannel, CitizenMessage
-from tests.conftest import local
-from tests.sla.test_escalation import fetch
-from tests.sla.test_notify import Receiver, verify_signature
+from tests.conftest import fetch, local
+from tests.sla.helpers import Receiver, verify_signature
 
 SMS_SECRET = "sms-gateway-test-secret-0123456789"
 SENDER = "政府网站找错 <noreply@zhaocuo.example.gov.cn>"
