@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_sender: str | None = None
     smtp_starttls: bool = True
+    # A PEM file of the CA that signed the SMTP server's certificate (a private relay);
+    # unset: the system's CAs.
+    smtp_ca_file: str | None = None
     # POSTed JSON, signed like the webhooks with this secret (README: "SMS gateway").
     sms_gateway_url: str | None = None
     sms_gateway_secret: str | None = None

@@ -2,11 +2,14 @@
 
 import logging
 import socket
+import ssl
+import subprocess
 import threading
 import warnings
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -28,10 +31,26 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Mailbox:
-    """An SMTP server on 127.0.0.1 requiring AUTH (LOGIN/PLAIN over the loopback)."""
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA, and its key (openssl)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
 
-    def __init__(self) -> None:
+
+class Mailbox:
+    """An SMTP server on 127.0.0.1 requiring AUTH: over the loopback in clear, or after
+    STARTTLS, or on implicit TLS, with a certificate given as (cert, key)."""
+
+    def __init__(self, tls: str | None = None, certificate: tuple[Path, Path] | None = None):
         self.lock = threading.Lock()
         self.received: list[Received] = []
         # The next DATA commands answered with a temporary failure, and recipients refused.
@@ -74,21 +93,30 @@ class Mailbox:
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
         warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
+        options = {}
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*map(str, certificate))
+            if tls == "starttls":
+                options = {"tls_context": context, "require_starttls": True}
+            else:
+                options = {"ssl_context": context}
         self.controller = Controller(
             Handler(),
             hostname="127.0.0.1",
             port=self.port,
             authenticator=authenticate,
             auth_required=True,
-            # Loopback only, in tests: AUTH without TLS.
-            auth_require_tls=False,
+            # In clear only on the loopback, in tests.
+            auth_require_tls=tls == "starttls",
+            **options,
         )
         self.controller.start()
 
-    def url(self, username: str = USERNAME, password: str = PASSWORD) -> str:
+    def url(self, username: str = USERNAME, password: str = PASSWORD, scheme="smtp") -> str:
         from urllib.parse import quote
 
-        return f"smtp://{quote(username)}:{quote(password, safe='')}@127.0.0.1:{self.port}"
+        return f"{scheme}://{quote(username)}:{quote(password, safe='')}@127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self.controller.stop()

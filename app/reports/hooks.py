@@ -18,14 +18,13 @@ def install(
     *,
     plan_next_rung: Callable[..., None],
     notify_new_report: Callable[..., int | None],
-    on_event: Callable[..., int] | None = None,
+    on_event: Callable[..., int],
 ) -> None:
     """Hand in the functions that plan a report's next rung, tell its new owner unit, and
     react to each event recorded (telling the citizen)."""
     _installed["plan_next_rung"] = plan_next_rung
     _installed["notify_new_report"] = notify_new_report
-    if on_event is not None:
-        _installed["on_event"] = on_event
+    _installed["on_event"] = on_event
 
 
 def _hook(name: str) -> Callable[..., Any]:

@@ -185,7 +185,7 @@ def open_smtp(settings: Settings) -> smtplib.SMTP:
     """A logged-in SMTP connection, over TLS (implicit or STARTTLS) unless turned off."""
     target = smtp_target(settings)
     timeout = settings.webhook_timeout_seconds
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file)
     if target.implicit_tls:
         connection: smtplib.SMTP = smtplib.SMTP_SSL(
             target.host, target.port, timeout=timeout, context=context

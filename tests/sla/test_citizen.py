@@ -417,3 +417,36 @@ def test_contact_details_stay_out_of_what_units_read(
         assert private not in json.dumps([r.text for r in messages(engine)], ensure_ascii=False)
     assert other.status_code == 404
     assert all(verify_signature(SMS_SECRET, r["headers"], r["body"]) for r in sms_gateway.requests)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    from tests.mailbox import self_signed_certificate
+
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.mark.parametrize(("tls", "scheme"), [("starttls", "smtp"), ("implicit", "smtps")])
+def test_email_goes_over_starttls_or_implicit_tls_to_a_verified_server(
+    client, directory, clock, engine, settings, certificate, tls, scheme
+):
+    from tests.mailbox import Mailbox
+
+    secure = Mailbox(tls=tls, certificate=certificate)
+    try:
+        update = {"smtp_url": secure.url(scheme=scheme), "smtp_starttls": True}
+        untrusted = settings.model_copy(update=update)
+        trusted = settings.model_copy(update={**update, "smtp_ca_file": str(certificate[0])})
+        submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+
+        # A certificate the service does not trust: nothing is sent, the login never happens.
+        assert deliver(engine, untrusted, local(2026, 11, 23, 10, 0)).retrying == 1
+        [row] = messages(engine)
+        assert row.last_error.startswith("SSLCertVerificationError")
+        assert secure.received == []
+
+        assert deliver(engine, trusted, local(2026, 11, 23, 10, 0, 30)).delivered == 1
+        [mail] = secure.received
+        assert mail.rcpt_tos == [EMAIL]
+    finally:
+        secure.stop()
