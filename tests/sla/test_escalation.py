@@ -320,14 +320,12 @@ def test_recomputing_deadlines_replans_only_moved_ladders_from_the_rung_reached(
         loaded_days=[(local(2026, 11, 24).date(), False)],
         loaded_years=set(),
     )
-    with Session(engine) as other:
-        moved = recompute_open_deadlines(
-            session=other,
-            calendar=moved_calendar,
-            now=local(2026, 11, 23, 11, 0),
-            settings=settings,
-        )
-        other.commit()
+    moved = recompute_open_deadlines(
+        engine=engine,
+        calendar=moved_calendar,
+        now=local(2026, 11, 23, 11, 0),
+        settings=settings,
+    )
 
     assert moved == 3
     assert (get_report(engine, waiting).next_rung, get_report(engine, waiting).next_rung_at) == (
