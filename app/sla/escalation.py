@@ -17,6 +17,7 @@ A second scheduler, a retry or a restart finds the row and fires nothing; a cras
 commit leaves nothing behind, and the next sweep fires the rung again.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -338,6 +339,22 @@ def enqueue(
     if not notifications:
         return
     not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
+    pushed = [has_webhook(directory.units[n["unit_id"]]) for n in notifications]
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _POSTGRES_OUTBOX,
+            {
+                "now": now,
+                "not_before": not_before,
+                "keys": [n["key"] for n in notifications],
+                "unit_ids": [n["unit_id"] for n in notifications],
+                "kinds": [n["kind"].value for n in notifications],
+                "report_ids": [n["report_id"] for n in notifications],
+                "payloads": _json_array([n["payload"] for n in notifications]),
+                "next_attempt_ats": [not_before if push else None for push in pushed],
+            },
+        )
+        return
     rows = [
         {
             "key": notification["key"],
@@ -348,11 +365,9 @@ def enqueue(
             "created_at": now,
             "not_before": not_before,
             "attempts": 0,
-            "next_attempt_at": (
-                not_before if has_webhook(directory.units[notification["unit_id"]]) else None
-            ),
+            "next_attempt_at": not_before if push else None,
         }
-        for notification in notifications
+        for notification, push in zip(notifications, pushed, strict=True)
     ]
     table = Notification.__table__
     connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
@@ -390,34 +405,25 @@ def _fire_due_rungs(
             next_rung, next_rung_at = _next_after(report, rung)
         replans.append((report.id, next_rung, next_rung_at))
     if attempts:
-        table = EscalationRung.__table__
-        claim = (
-            dialect_insert(connection, table)
-            .on_conflict_do_nothing()
-            .returning(table.c.report_id, table.c.clock, table.c.rung)
+        claimed = _claim(
+            connection,
+            [
+                {
+                    "report_id": report.id,
+                    "clock": report.clock,
+                    "rung": rung.value,
+                    "due_at": due_at,
+                    "target_unit_ids": [unit_id for unit_id, _ in targets],
+                }
+                for report, rung, due_at, targets in attempts
+            ],
+            now,
         )
-        claimed = {
-            (row.report_id, row.clock, row.rung)
-            for row in connection.execute(
-                claim,
-                [
-                    {
-                        "report_id": report.id,
-                        "clock": report.clock,
-                        "rung": rung.value,
-                        "due_at": due_at,
-                        "fired_at": now,
-                        "target_unit_ids": [unit_id for unit_id, _ in targets],
-                    }
-                    for report, rung, due_at, targets in attempts
-                ],
-            )
-        }
         events: list[dict[str, Any]] = []
         notifications: list[dict[str, Any]] = []
         summaries: dict[int, dict[str, Any]] = {}
         for report, rung, due_at, targets in attempts:
-            if (report.id, report.clock, rung.value) not in claimed:
+            if (report.id, report.clock, rung) not in claimed:
                 done.skipped += 1
                 continue
             if report.id not in summaries:
@@ -436,7 +442,7 @@ def _fire_due_rungs(
             done.fired += 1
             done.notifications += len(outbox)
         if events:
-            connection.execute(ReportEvent.__table__.insert(), events)
+            _insert_events(connection, events, now)
         enqueue(
             connection=connection,
             notifications=notifications,
@@ -448,6 +454,93 @@ def _fire_due_rungs(
     if replans:
         _replan(connection, replans)
     return done
+
+
+# PostgreSQL: each bulk write is one statement of a few arrays, whatever its rows (an
+# executemany is one statement per row on psycopg, and compiling many VALUES costs more).
+_POSTGRES_CLAIM = text("""
+    INSERT INTO escalation_rung (report_id, clock, rung, due_at, fired_at, target_unit_ids)
+    SELECT v.report_id, v.clock, v.rung, v.due_at, :now, j.value
+    FROM unnest(CAST(:report_ids AS integer[]), CAST(:clocks AS integer[]),
+        CAST(:rungs AS rung[]), CAST(:due_ats AS timestamptz[]))
+        WITH ORDINALITY AS v(report_id, clock, rung, due_at, position)
+    JOIN json_array_elements(CAST(:targets AS json)) WITH ORDINALITY AS j(value, position)
+        USING (position)
+    ORDER BY position
+    ON CONFLICT DO NOTHING
+    RETURNING report_id, clock, CAST(rung AS text) AS rung
+""")
+_POSTGRES_EVENTS = text("""
+    INSERT INTO report_event (report_id, kind, actor, actor_unit_id, at, data)
+    SELECT v.report_id, v.kind, :actor, NULL, :now, j.value
+    FROM unnest(CAST(:report_ids AS integer[]), CAST(:kinds AS eventkind[]))
+        WITH ORDINALITY AS v(report_id, kind, position)
+    JOIN json_array_elements(CAST(:data AS json)) WITH ORDINALITY AS j(value, position)
+        USING (position)
+    ORDER BY position
+""")
+_POSTGRES_OUTBOX = text("""
+    INSERT INTO notification
+        (key, unit_id, kind, report_id, payload, created_at, not_before, attempts, next_attempt_at)
+    SELECT v.key, v.unit_id, v.kind, v.report_id, j.value, :now, :not_before, 0,
+        v.next_attempt_at
+    FROM unnest(CAST(:keys AS varchar[]), CAST(:unit_ids AS integer[]),
+        CAST(:kinds AS notificationkind[]), CAST(:report_ids AS integer[]),
+        CAST(:next_attempt_ats AS timestamptz[]))
+        WITH ORDINALITY AS v(key, unit_id, kind, report_id, next_attempt_at, position)
+    JOIN json_array_elements(CAST(:payloads AS json)) WITH ORDINALITY AS j(value, position)
+        USING (position)
+    ORDER BY position
+    ON CONFLICT DO NOTHING
+""")
+
+
+def _json_array(values: list[Any]) -> str:
+    """One JSON array whose elements are, character for character, what SQLAlchemy's JSON type
+    writes for each value (json.dumps with its defaults): json_array_elements returns them as
+    written, and one text parameter needs none of the escaping of a text[] of documents."""
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def _claim(connection: Connection, claims: list[dict], now: datetime) -> set[tuple]:
+    """Insert the rung rows; the (report, clock, rung) of those this sweep won."""
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            _POSTGRES_CLAIM,
+            {
+                "now": now,
+                "report_ids": [claim["report_id"] for claim in claims],
+                "clocks": [claim["clock"] for claim in claims],
+                "rungs": [claim["rung"] for claim in claims],
+                "due_ats": [claim["due_at"] for claim in claims],
+                "targets": _json_array([claim["target_unit_ids"] for claim in claims]),
+            },
+        )
+    else:
+        table = EscalationRung.__table__
+        rows = connection.execute(
+            dialect_insert(connection, table)
+            .on_conflict_do_nothing()
+            .returning(table.c.report_id, table.c.clock, table.c.rung),
+            [{**claim, "fired_at": now} for claim in claims],
+        )
+    return {(row.report_id, row.clock, Rung(row.rung)) for row in rows}
+
+
+def _insert_events(connection: Connection, events: list[dict], now: datetime) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _POSTGRES_EVENTS,
+            {
+                "actor": SCHEDULER_ACTOR,
+                "now": now,
+                "report_ids": [event["report_id"] for event in events],
+                "kinds": [event["kind"] for event in events],
+                "data": _json_array([event["data"] for event in events]),
+            },
+        )
+    else:
+        connection.execute(ReportEvent.__table__.insert(), events)
 
 
 def _replan(connection: Connection, replans: list[tuple[int, str | None, datetime | None]]) -> None:
