@@ -48,6 +48,7 @@ from app.reports.clocks import compute_deadlines
 from app.reports.models import Report, ReportEvent
 from app.reports.schemas import ReportCreate
 from app.reports.service import submit
+from app.wiring import install_hooks
 from app.workdays.service import apply_calendar, load_year
 from app.workdays.sources import get_calendar, hold_calendar
 from tests.workdays.notices import notice_2027
@@ -277,6 +278,7 @@ def measure(url: str, count: int) -> dict:
 
 
 def main() -> None:
+    install_hooks()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
