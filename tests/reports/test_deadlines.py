@@ -7,10 +7,11 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from app.db import session_scope
+from app.reports import deadlines
 from app.reports.models import Report, ReportEvent
 from app.scheduler import finish_calendar_recompute
 from app.workdays.models import CalendarYear
@@ -545,3 +546,38 @@ def test_a_year_loaded_again_during_a_recompute_stays_pending(engine, settings):
         latest = session.get(CalendarYear, 2027).version
         assert read != [(2027, latest)]
         assert pending_versions(session=session) == [(2027, latest)]
+
+
+def test_the_scheduler_leaves_a_recompute_running_elsewhere_alone(engine, settings):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("one writer at a time on SQLite: there is no recompute running elsewhere")
+    with session_scope(engine) as session:
+        load_year(
+            session=session,
+            year=2027,
+            notice=notice_2027(),
+            now=local(2026, 12, 18, 9, 0),
+            actor="test",
+            settings=settings,
+        )
+    key = {"key": deadlines.RECOMPUTE_LOCK_KEY}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as elsewhere:
+        elsewhere.execute(text("SELECT pg_advisory_lock(:key)"), key)
+        # Another process is moving the reports: the scheduler's try finds it busy.
+        assert (
+            deadlines.recompute_open_deadlines(
+                engine=engine, now=local(2026, 12, 18, 9, 1), settings=settings
+            )
+            is None
+        )
+        with Session(engine) as session:
+            assert [year for year, _ in pending_versions(session=session)] == [2027]
+        elsewhere.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+    assert (
+        deadlines.recompute_open_deadlines(
+            engine=engine, now=local(2026, 12, 18, 9, 2), settings=settings
+        )
+        == 0
+    )
+    with Session(engine) as session:
+        assert pending_versions(session=session) == []
