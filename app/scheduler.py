@@ -30,6 +30,7 @@ from app import heartbeat
 from app.clock import Clock
 from app.config import Settings
 from app.db import session_scope
+from app.reports.deadlines import recompute_open_deadlines
 from app.sla.citizen import CitizenDeliveryResult, deliver_citizen_messages
 from app.sla.escalation import SweepResult, sweep
 from app.sla.notify import DeliveryResult, deliver_due
@@ -113,12 +114,30 @@ class Leadership:
             self._connection = None
 
 
+def finish_calendar_recompute(*, engine: Engine, clock: Clock, settings: Settings) -> int | None:
+    """Move open reports to a calendar whose load committed but whose recompute never ran.
+
+    A crash between a load's commit and its recompute leaves the year pending; this finds it
+    (one small query when nothing is pending) before each sweep, so no report keeps the old
+    calendar's dates and the sweep fires on the new ones. Skipped while a load recomputes.
+    """
+    try:
+        moved = recompute_open_deadlines(engine=engine, now=clock.now(), settings=settings)
+    except Exception:
+        log.exception("the pending calendar recompute failed; it is retried before the next sweep")
+        return None
+    if moved is not None:
+        log.warning("finished a pending calendar recompute: %d open reports moved", moved)
+    return moved
+
+
 def run_sweep(
     *, engine: Engine, clock: Clock, settings: Settings, leadership: Leadership
 ) -> SweepResult | None:
     """The escalation sweep, if this scheduler leads."""
     if not leadership.is_leader():
         return None
+    finish_calendar_recompute(engine=engine, clock=clock, settings=settings)
     result = sweep(engine=engine, now=clock.now(), settings=settings)
     if result.reports:
         log.info(

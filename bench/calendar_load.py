@@ -48,7 +48,8 @@ from app.reports.clocks import compute_deadlines
 from app.reports.models import Report, ReportEvent
 from app.reports.schemas import ReportCreate
 from app.reports.service import submit
-from app.workdays.service import load_year
+from app.wiring import install_hooks
+from app.workdays.service import apply_calendar, load_year
 from app.workdays.sources import get_calendar, hold_calendar
 from tests.workdays.notices import notice_2027
 
@@ -228,6 +229,8 @@ def measure(url: str, count: int) -> dict:
             actor="bench",
             settings=settings,
         )
+    moved = apply_calendar(engine=engine, now=NOW, settings=settings)
+    result = result.model_copy(update={"reports_moved": moved})
     load_seconds = time.perf_counter() - started
     during_latencies, during_codes = submitters.stop()
     rss_growth = peak_rss_mb() - rss_before
@@ -275,6 +278,7 @@ def measure(url: str, count: int) -> dict:
 
 
 def main() -> None:
+    install_hooks()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")

@@ -18,15 +18,22 @@ a request that computes due dates holds it shared until it commits, the load tak
 exclusively while it writes the calendar, so every report committed after the calendar was
 computed with it, and every report computed with the old one is committed before the batches
 start.
+
+The load itself only flushes; its caller commits it, then runs the recompute as a job step.
+Between the two the year's version is pending (calendar_year.recomputed_version behind its
+version): if the process dies there, the scheduler's next sweep finds it and finishes the move.
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Engine,
     Integer,
     MetaData,
     Table,
@@ -39,14 +46,18 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from app.config import Settings
-from app.db import UtcDateTime, isoformat_or_none
+from app.db import UtcDateTime, isoformat_or_none, session_scope
 from app.reports.clocks import compute_deadlines, end_of_local_day, local_date, start_of_local_day
 from app.reports.models import CLOCKED_STATUSES, EventKind, Report
 from app.reports.service import SYSTEM_ACTOR
 from app.workdays.calendar import WorkCalendar
+from app.workdays.service import mark_recomputed, pending_versions
+from app.workdays.sources import get_calendar
 
 # Ids per batch: a batch moves at most this many reports, a few tenths of a second of locks.
 RECOMPUTE_BATCH_IDS = 10_000
+# pg_advisory_lock key of the recompute ("zcdates" in ASCII): one at a time per database.
+RECOMPUTE_LOCK_KEY = int.from_bytes(b"zcdates", "big")
 
 _scratch = MetaData()
 # The moves of one (paused days, old due dates, local receipt day) group; one per connection.
@@ -218,25 +229,14 @@ def _move_batch(connection: Connection, *, low: int, high: int, now: datetime) -
     return connection.execute(_SQLITE_UPDATE, bounds).rowcount
 
 
-def recompute_open_deadlines(
-    *,
-    session: Session,
-    calendar: WorkCalendar,
-    now: datetime,
-    settings: Settings,
-    batch_size: int | None = None,
+def _recompute(
+    *, engine: Engine, calendar: WorkCalendar, now: datetime, settings: Settings, batch_size: int
 ) -> int:
-    """Move open reports' due dates to a calendar just loaded, in short batches; return how many.
-
-    Commits the caller's transaction first: the calendar must be in force (and its lock
-    released) before the reports follow it, one transaction per batch.
-    """
-    session.commit()
-    batch_size = batch_size or RECOMPUTE_BATCH_IDS
+    """Move open reports' due dates to a calendar, one short transaction per batch of ids."""
     planner = _Planner(calendar=calendar, settings=settings)
     moved = 0
     any_moves = False
-    with session.get_bind().connect() as connection:
+    with engine.connect() as connection:
         with connection.begin():
             low, high = connection.execute(select(func.min(Report.id), func.max(Report.id))).one()
             _moves.create(connection)
@@ -254,4 +254,63 @@ def recompute_open_deadlines(
         finally:
             with connection.begin():
                 _moves.drop(connection)
+    return moved
+
+
+@contextmanager
+def _recompute_lock(engine: Engine, *, wait: bool) -> Iterator[bool]:
+    """One recompute at a time per database (PostgreSQL advisory lock); whether it was taken.
+
+    SQLite runs one writer at a time anyway: there it is always taken.
+    """
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        key = {"key": RECOMPUTE_LOCK_KEY}
+        if wait:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+        elif not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+
+
+def recompute_open_deadlines(
+    *,
+    engine: Engine,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar | None = None,
+    batch_size: int | None = None,
+    wait: bool = False,
+) -> int | None:
+    """Move open reports to the calendar in force if a load left it pending; how many moved.
+
+    A job step with its own short transactions, run after the load is committed (the calendar
+    router and CLI) and by the scheduler, which finishes a recompute a crash interrupted.
+    None when there was nothing pending, or (`wait` false) another recompute is running.
+    A `calendar` given is applied as it is, pending or not, and nothing is recorded.
+    """
+    batch_size = batch_size or RECOMPUTE_BATCH_IDS
+    if calendar is not None:
+        return _recompute(
+            engine=engine, calendar=calendar, now=now, settings=settings, batch_size=batch_size
+        )
+    with _recompute_lock(engine, wait=wait) as taken:
+        if not taken:
+            return None
+        with Session(engine) as session:
+            versions = pending_versions(session=session)
+            if not versions:
+                return None
+            calendar = get_calendar(session)
+        moved = _recompute(
+            engine=engine, calendar=calendar, now=now, settings=settings, batch_size=batch_size
+        )
+        with session_scope(engine) as session:
+            mark_recomputed(session=session, versions=versions)
     return moved

@@ -15,13 +15,15 @@ statements per thousand rows, and no notification is sent: these reports are his
 """
 
 import csv
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, Table, insert
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -143,8 +145,8 @@ def import_reports(
         if not reports:
             return
         connection = session.connection()
-        # Without RETURNING: the driver's executemany, then the ids by tracking code.
-        connection.execute(insert(Report.__table__), reports)
+        # Without RETURNING: COPY (or executemany), then the ids by tracking code.
+        bulk_insert(connection, Report.__table__, reports)
         new_codes = [report["tracking_code"] for report in reports]
         ids = dict(
             session.exec(
@@ -158,7 +160,7 @@ def import_reports(
             for code, report_events in zip(new_codes, steps, strict=True)
             for event in report_events
         ]
-        session.connection().execute(insert(ReportEvent.__table__), events)
+        bulk_insert(session.connection(), ReportEvent.__table__, events)
         result.reports_created += len(reports)
 
     def unit_id_of(name: str) -> int:
@@ -279,6 +281,48 @@ def import_reports(
         progress(result.rows_read)
     session.flush()
     return result
+
+
+def _copy_value(value: Any) -> Any:
+    """A value as COPY takes it: enums by value, JSON documents as SQLAlchemy writes them."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows of one shape: COPY on PostgreSQL (psycopg), executemany elsewhere.
+
+    Columns a row leaves out get their Python default, as an INSERT would give them; those with
+    only a server default are left to the server.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    given = list(rows[0])
+    defaults = {}
+    for column in table.columns:
+        if column.name in given or column.default is None:
+            continue
+        default = column.default
+        if default.is_sequence:
+            continue
+        defaults[column.name] = default.arg(None) if default.is_callable else default.arg
+    names = given + list(defaults)
+    quoted = ", ".join(f'"{name}"' for name in names)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            if len(row) != len(given):
+                raise ValueError(f"rows of one shape only: {sorted(row)} against {given}")
+            copy.write_row(
+                [_copy_value(row[name]) for name in given]
+                + [_copy_value(value) for value in defaults.values()]
+            )
 
 
 def _event(

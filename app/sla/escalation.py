@@ -17,25 +17,30 @@ A second scheduler, a retry or a restart finds the row and fires nothing; a cras
 commit leaves nothing behind, and the next sweep fires the rung again.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import object_session
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlmodel import Session
 
 from app.config import Settings
-from app.db import dialect_insert, session_scope
+from app.db import dialect_insert, isoformat_or_none
 from app.directory.models import Site, Unit
 from app.reports.clocks import end_of_local_day, local_date
-from app.reports.models import RUNNING_STATUSES, EventKind, Report, ReportEvent
-from app.sla.models import RUNG_LABELS, EscalationRung, NotificationKind, Rung
-
-# One name for writing to the outbox from the sweep (tests stop a sweep right there).
-from app.sla.notify import enqueue_many as enqueue
-from app.sla.notify import report_summary
+from app.reports.models import (
+    CATEGORY_LABELS,
+    RUNNING_STATUSES,
+    Category,
+    EventKind,
+    Report,
+    ReportEvent,
+    ReportStatus,
+)
+from app.sla.models import RUNG_LABELS, EscalationRung, Notification, NotificationKind, Rung
+from app.sla.notify import has_webhook, next_working_instant
 from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import get_calendar
 
@@ -144,8 +149,139 @@ def _rung_text(*, rung: Rung, summary: dict[str, Any], due_day: str) -> str:
             )
 
 
-def _rung_payloads(
-    *, report: Report, rung: Rung, due_at: datetime, targets: list[tuple[int, str]], now, settings
+@dataclass
+class SweepResult:
+    reports: int = 0  # reports with a rung due that this sweep took
+    fired: int = 0  # rungs claimed and fired
+    skipped: int = 0  # rungs already fired on this clock, or no longer applying
+    notifications: int = 0
+    failed_report_ids: list[int] = field(default_factory=list)  # retried on the next sweep
+
+    def add(self, other: "SweepResult") -> None:
+        self.reports += other.reports
+        self.fired += other.fired
+        self.skipped += other.skipped
+        self.notifications += other.notifications
+        self.failed_report_ids.extend(other.failed_report_ids)
+
+
+_REPORT = Report.__table__
+# What the sweep reads of a due report: its ladder and what a notification says about it.
+_DUE_COLUMNS = tuple(
+    _REPORT.c[name]
+    for name in (
+        "id", "clock", "status", "closed_at", "assigned_at", "first_responded_at",
+        "first_reply_due_at", "resolution_due_at", "deadlines_provisional", "next_rung",
+        "next_rung_at", "owner_unit_id", "site_id", "site_code", "page_url", "category",
+        "received_at",
+    )
+)  # fmt: skip
+_UNIT = Unit.__table__
+_SITE = Site.__table__
+# PostgreSQL: the batch's reports replanned in one statement from three arrays.
+_POSTGRES_REPLAN = text("""
+    UPDATE report AS r SET next_rung = v.rung, next_rung_at = v.at
+    FROM unnest(CAST(:ids AS integer[]), CAST(:rungs AS varchar[]), CAST(:ats AS timestamptz[]))
+        AS v(id, rung, at)
+    WHERE r.id = v.id
+""")
+_SQLITE_REPLAN = (
+    _REPORT.update()
+    .where(_REPORT.c.id == bindparam("report_id"))
+    .values(next_rung=bindparam("rung"), next_rung_at=bindparam("at"))
+)
+
+
+class _Directory:
+    """The units and sites a sweep's rungs name, read a few queries per batch and kept."""
+
+    def __init__(self) -> None:
+        self.units: dict[int, Any] = {}
+        self.sites: dict[int, str] = {}
+        self.targets: dict[tuple[Rung, int], list[tuple[int, str]]] = {}
+
+    def load(self, connection: Connection, rows) -> None:
+        """Read the owners, parents, grandparents and sites of these reports not read yet."""
+        wanted = {row.owner_unit_id for row in rows if row.owner_unit_id is not None}
+        for _generation in ("owner", "parent", "grandparent"):
+            wanted -= self.units.keys()
+            if not wanted:
+                break
+            units = connection.execute(
+                select(
+                    _UNIT.c.id, _UNIT.c.name, _UNIT.c.parent_id,
+                    _UNIT.c.webhook_url, _UNIT.c.webhook_secret,
+                ).where(_UNIT.c.id.in_(wanted))
+            ).all()  # fmt: skip
+            self.units.update((unit.id, unit) for unit in units)
+            wanted = {unit.parent_id for unit in units if unit.parent_id is not None}
+        site_ids = {row.site_id for row in rows if row.site_id is not None} - self.sites.keys()
+        if site_ids:
+            self.sites.update(
+                connection.execute(
+                    select(_SITE.c.id, _SITE.c.name).where(_SITE.c.id.in_(site_ids))
+                ).all()
+            )
+
+    def rung_targets(self, *, rung: Rung, owner_unit_id: int) -> list[tuple[int, str]]:
+        """Who a rung goes to, as (unit id, relation to the owner unit), nearest first."""
+        key = (rung, owner_unit_id)
+        if key not in self.targets:
+            owner = self.units.get(owner_unit_id)
+            parent = self.units.get(owner.parent_id) if owner and owner.parent_id else None
+            grandparent = self.units.get(parent.parent_id) if parent and parent.parent_id else None
+            match rung:
+                case Rung.reminder:
+                    chain = [(owner, "owner")]
+                case Rung.urge:
+                    chain = [(owner, "owner"), (parent, "parent")]
+                case Rung.supervise:
+                    chain = [(parent, "parent"), (grandparent, "grandparent")]
+            self.targets[key] = [(unit.id, relation) for unit, relation in chain if unit]
+        return self.targets[key]
+
+
+def row_summary(*, directory: _Directory, report) -> dict[str, Any]:
+    """What a notification says about a report read as a row (app.sla.notify.report_summary)."""
+    owner = directory.units.get(report.owner_unit_id) if report.owner_unit_id else None
+    return {
+        "id": report.id,
+        "api_path": f"/api/v1/unit/reports/{report.id}",
+        "site_code": report.site_code,
+        "site_name": directory.sites.get(report.site_id) if report.site_id else None,
+        "page_url": report.page_url,
+        "category": report.category,
+        "category_label": CATEGORY_LABELS[Category(report.category)],
+        "status": ReportStatus(report.status).value,
+        "owner_unit_id": report.owner_unit_id,
+        "owner_unit_name": owner.name if owner else None,
+        "received_at": isoformat_or_none(report.received_at),
+        "assigned_at": isoformat_or_none(report.assigned_at),
+        "clock": report.clock,
+        "first_reply_due_at": isoformat_or_none(report.first_reply_due_at),
+        "resolution_due_at": isoformat_or_none(report.resolution_due_at),
+        "deadlines_provisional": report.deadlines_provisional,
+    }
+
+
+def _next_after(report, rung: Rung) -> tuple[str | None, datetime | None]:
+    """The rung `plan_next_rung(after=rung)` would set, for a report read as a row.
+
+    A rung after one that fired is never the reminder (the ladder's first), so no working day
+    is counted here.
+    """
+    if not _is_running(report):
+        return None, None
+    position = LADDER.index(rung)
+    if report.first_responded_at is None and position < LADDER.index(Rung.urge):
+        return Rung.urge.value, report.first_reply_due_at
+    if position < LADDER.index(Rung.supervise):
+        return Rung.supervise.value, report.resolution_due_at
+    return None, None
+
+
+def _rung_rows(
+    *, report, rung: Rung, due_at: datetime, targets, now: datetime, summary, settings: Settings
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The event and the outbox rows of a rung that fired (written only once it is claimed)."""
     target_ids = [unit_id for unit_id, _ in targets]
@@ -163,15 +299,14 @@ def _rung_payloads(
             "target_unit_ids": target_ids,
         },
     }
-    summary = report_summary(session=object_session(report), report=report)
     due_day = local_date(deadline, settings.tz).isoformat()
-    text = _rung_text(rung=rung, summary=summary, due_day=due_day)
+    text_ = _rung_text(rung=rung, summary=summary, due_day=due_day)
     notifications = [
         {
             "unit_id": unit_id,
             "kind": NotificationKind(rung.value),
             "payload": {
-                "text": text,
+                "text": text_,
                 "rung": {
                     "name": rung.value,
                     "label": RUNG_LABELS[rung],
@@ -191,125 +326,239 @@ def _rung_payloads(
     return event, notifications
 
 
-@dataclass
-class SweepResult:
-    reports: int = 0  # reports with a rung due that this sweep took
-    fired: int = 0  # rungs claimed and fired
-    skipped: int = 0  # rungs already fired on this clock, or no longer applying
-    notifications: int = 0
-    failed_report_ids: list[int] = field(default_factory=list)  # retried on the next sweep
-
-    def add(self, other: "SweepResult") -> None:
-        self.reports += other.reports
-        self.fired += other.fired
-        self.skipped += other.skipped
-        self.notifications += other.notifications
-        self.failed_report_ids.extend(other.failed_report_ids)
+def enqueue(
+    *,
+    connection: Connection,
+    notifications: list[dict[str, Any]],
+    directory: _Directory,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+) -> None:
+    """Write the outbox rows of fired rungs in bulk: the rows of app.sla.notify.enqueue_many."""
+    if not notifications:
+        return
+    not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
+    pushed = [has_webhook(directory.units[n["unit_id"]]) for n in notifications]
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _POSTGRES_OUTBOX,
+            {
+                "now": now,
+                "not_before": not_before,
+                "keys": [n["key"] for n in notifications],
+                "unit_ids": [n["unit_id"] for n in notifications],
+                "kinds": [n["kind"].value for n in notifications],
+                "report_ids": [n["report_id"] for n in notifications],
+                "payloads": _json_array([n["payload"] for n in notifications]),
+                "next_attempt_ats": [not_before if push else None for push in pushed],
+            },
+        )
+        return
+    rows = [
+        {
+            "key": notification["key"],
+            "unit_id": notification["unit_id"],
+            "kind": notification["kind"].value,
+            "report_id": notification["report_id"],
+            "payload": notification["payload"],
+            "created_at": now,
+            "not_before": not_before,
+            "attempts": 0,
+            "next_attempt_at": not_before if push else None,
+        }
+        for notification, push in zip(notifications, pushed, strict=True)
+    ]
+    table = Notification.__table__
+    connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
 
 
 def _fire_due_rungs(
     *,
-    session: Session,
-    reports: list[Report],
+    connection: Connection,
+    reports: list,
+    directory: _Directory,
     now: datetime,
     calendar: WorkCalendar,
     settings: Settings,
 ) -> SweepResult:
-    """Fire the due rungs of some reports in a few statements, whatever their number.
+    """Fire the due rungs of some reports (rows) in a few statements, whatever their number.
 
     After downtime several rungs of one report may be due: each is tried once, in order, and
     the report is replanned past it. Every rung tried is claimed by one multi-row INSERT … ON
     CONFLICT DO NOTHING RETURNING: the rows it returns are the claims this sweep won, and only
-    those get their event and outbox rows, in bulk; the others had fired already.
+    those get their event and outbox rows, in bulk; the others had fired already. The reports
+    are replanned by one UPDATE (PostgreSQL) or one executemany (SQLite).
     """
     done = SweepResult(reports=len(reports))
-    attempts: list[tuple[Report, Rung, datetime, list[tuple[int, str]]]] = []
-    # A batch's reports share a few owners: each owner's chain is looked up once per rung.
-    targets_of: dict[tuple[Rung, int], list[tuple[int, str]]] = {}
+    attempts: list[tuple[Any, Rung, datetime, list[tuple[int, str]]]] = []
+    replans: list[tuple[int, str | None, datetime | None]] = []
     for report in reports:
-        while report.next_rung is not None and report.next_rung_at <= now:
-            rung, due_at = Rung(report.next_rung), report.next_rung_at
+        next_rung, next_rung_at = report.next_rung, report.next_rung_at
+        while next_rung is not None and next_rung_at <= now:
+            rung, due_at = Rung(next_rung), next_rung_at
             if _rung_applies(report, rung):
-                key = (rung, report.owner_unit_id)
-                if key not in targets_of:
-                    targets_of[key] = rung_targets(
-                        session=session, rung=rung, owner_unit_id=report.owner_unit_id
-                    )
-                targets = targets_of[key]
+                targets = directory.rung_targets(rung=rung, owner_unit_id=report.owner_unit_id)
                 attempts.append((report, rung, due_at, targets))
             else:
                 done.skipped += 1
-            plan_next_rung(report=report, calendar=calendar, settings=settings, after=rung)
-        session.add(report)
+            next_rung, next_rung_at = _next_after(report, rung)
+        replans.append((report.id, next_rung, next_rung_at))
     if attempts:
-        connection = session.connection()
-        table = EscalationRung.__table__
-        claim = (
-            dialect_insert(connection, table)
-            .on_conflict_do_nothing()
-            .returning(table.c.report_id, table.c.clock, table.c.rung)
+        claimed = _claim(
+            connection,
+            [
+                {
+                    "report_id": report.id,
+                    "clock": report.clock,
+                    "rung": rung.value,
+                    "due_at": due_at,
+                    "target_unit_ids": [unit_id for unit_id, _ in targets],
+                }
+                for report, rung, due_at, targets in attempts
+            ],
+            now,
         )
-        claimed = {
-            (row.report_id, row.clock, row.rung)
-            for row in connection.execute(
-                claim,
-                [
-                    {
-                        "report_id": report.id,
-                        "clock": report.clock,
-                        "rung": rung.value,
-                        "due_at": due_at,
-                        "fired_at": now,
-                        "target_unit_ids": [unit_id for unit_id, _ in targets],
-                    }
-                    for report, rung, due_at, targets in attempts
-                ],
-            )
-        }
         events: list[dict[str, Any]] = []
         notifications: list[dict[str, Any]] = []
+        summaries: dict[int, dict[str, Any]] = {}
         for report, rung, due_at, targets in attempts:
-            if (report.id, report.clock, rung.value) not in claimed:
+            if (report.id, report.clock, rung) not in claimed:
                 done.skipped += 1
                 continue
-            event, outbox = _rung_payloads(
-                report=report, rung=rung, due_at=due_at, targets=targets, now=now, settings=settings
+            if report.id not in summaries:
+                summaries[report.id] = row_summary(directory=directory, report=report)
+            event, outbox = _rung_rows(
+                report=report,
+                rung=rung,
+                due_at=due_at,
+                targets=targets,
+                now=now,
+                summary=summaries[report.id],
+                settings=settings,
             )
             events.append(event)
             notifications.extend(outbox)
             done.fired += 1
             done.notifications += len(outbox)
         if events:
-            connection.execute(ReportEvent.__table__.insert(), events)
+            _insert_events(connection, events, now)
         enqueue(
-            session=session,
+            connection=connection,
             notifications=notifications,
+            directory=directory,
             now=now,
             calendar=calendar,
             settings=settings,
         )
+    if replans:
+        _replan(connection, replans)
     return done
 
 
-def _hold_directory(*, session: Session, reports: list[Report]) -> list[Unit | Site]:
-    """Load the units and sites a batch's rungs name, in a few queries, and keep them.
+# PostgreSQL: each bulk write is one statement of a few arrays, whatever its rows (an
+# executemany is one statement per row on psycopg, and compiling many VALUES costs more).
+_POSTGRES_CLAIM = text("""
+    INSERT INTO escalation_rung (report_id, clock, rung, due_at, fired_at, target_unit_ids)
+    SELECT v.report_id, v.clock, v.rung, v.due_at, :now, j.value
+    FROM unnest(CAST(:report_ids AS integer[]), CAST(:clocks AS integer[]),
+        CAST(:rungs AS rung[]), CAST(:due_ats AS timestamptz[]))
+        WITH ORDINALITY AS v(report_id, clock, rung, due_at, position)
+    JOIN json_array_elements(CAST(:targets AS json)) WITH ORDINALITY AS j(value, position)
+        USING (position)
+    ORDER BY position
+    ON CONFLICT DO NOTHING
+    RETURNING report_id, clock, CAST(rung AS text) AS rung
+""")
+_POSTGRES_EVENTS = text("""
+    INSERT INTO report_event (report_id, kind, actor, actor_unit_id, at, data)
+    SELECT v.report_id, v.kind, :actor, NULL, :now, j.value
+    FROM unnest(CAST(:report_ids AS integer[]), CAST(:kinds AS eventkind[]))
+        WITH ORDINALITY AS v(report_id, kind, position)
+    JOIN json_array_elements(CAST(:data AS json)) WITH ORDINALITY AS j(value, position)
+        USING (position)
+    ORDER BY position
+""")
+_POSTGRES_OUTBOX = text("""
+    INSERT INTO notification
+        (key, unit_id, kind, report_id, payload, created_at, not_before, attempts, next_attempt_at)
+    SELECT v.key, v.unit_id, v.kind, v.report_id, j.value, :now, :not_before, 0,
+        v.next_attempt_at
+    FROM unnest(CAST(:keys AS varchar[]), CAST(:unit_ids AS integer[]),
+        CAST(:kinds AS notificationkind[]), CAST(:report_ids AS integer[]),
+        CAST(:next_attempt_ats AS timestamptz[]))
+        WITH ORDINALITY AS v(key, unit_id, kind, report_id, next_attempt_at, position)
+    JOIN json_array_elements(CAST(:payloads AS json)) WITH ORDINALITY AS j(value, position)
+        USING (position)
+    ORDER BY position
+    ON CONFLICT DO NOTHING
+""")
 
-    The identity map holds objects weakly: without these references every rung would load its
-    owner, parent, grandparent and site again.
-    """
-    held: list[Unit | Site] = []
-    wanted = {report.owner_unit_id for report in reports if report.owner_unit_id is not None}
-    for _generation in ("owner", "parent", "grandparent"):
-        if not wanted:
-            break
-        units = session.exec(select(Unit).where(col(Unit.id).in_(wanted))).all()
-        held.extend(units)
-        known = {unit.id for unit in held}
-        wanted = {unit.parent_id for unit in units if unit.parent_id is not None} - known
-    site_ids = {report.site_id for report in reports if report.site_id is not None}
-    if site_ids:
-        held.extend(session.exec(select(Site).where(col(Site.id).in_(site_ids))).all())
-    return held
+
+def _json_array(values: list[Any]) -> str:
+    """One JSON array whose elements are, character for character, what SQLAlchemy's JSON type
+    writes for each value (json.dumps with its defaults): json_array_elements returns them as
+    written, and one text parameter needs none of the escaping of a text[] of documents."""
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def _claim(connection: Connection, claims: list[dict], now: datetime) -> set[tuple]:
+    """Insert the rung rows; the (report, clock, rung) of those this sweep won."""
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            _POSTGRES_CLAIM,
+            {
+                "now": now,
+                "report_ids": [claim["report_id"] for claim in claims],
+                "clocks": [claim["clock"] for claim in claims],
+                "rungs": [claim["rung"] for claim in claims],
+                "due_ats": [claim["due_at"] for claim in claims],
+                "targets": _json_array([claim["target_unit_ids"] for claim in claims]),
+            },
+        )
+    else:
+        table = EscalationRung.__table__
+        rows = connection.execute(
+            dialect_insert(connection, table)
+            .on_conflict_do_nothing()
+            .returning(table.c.report_id, table.c.clock, table.c.rung),
+            [{**claim, "fired_at": now} for claim in claims],
+        )
+    return {(row.report_id, row.clock, Rung(row.rung)) for row in rows}
+
+
+def _insert_events(connection: Connection, events: list[dict], now: datetime) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _POSTGRES_EVENTS,
+            {
+                "actor": SCHEDULER_ACTOR,
+                "now": now,
+                "report_ids": [event["report_id"] for event in events],
+                "kinds": [event["kind"] for event in events],
+                "data": _json_array([event["data"] for event in events]),
+            },
+        )
+    else:
+        connection.execute(ReportEvent.__table__.insert(), events)
+
+
+def _replan(connection: Connection, replans: list[tuple[int, str | None, datetime | None]]) -> None:
+    if connection.dialect.name == "postgresql":
+        ids, rungs, ats = zip(*replans, strict=True)
+        connection.execute(
+            _POSTGRES_REPLAN,
+            {
+                "ids": list(ids),
+                "rungs": list(rungs),
+                "ats": [at.astimezone(UTC) if at else None for at in ats],
+            },
+        )
+    else:
+        connection.execute(
+            _SQLITE_REPLAN,
+            [{"report_id": i, "rung": rung, "at": at} for i, rung, at in replans],
+        )
 
 
 def due_reports_query(
@@ -317,48 +566,48 @@ def due_reports_query(
 ):
     """The reports whose next rung is due, earliest first, on the next_rung_at index.
 
-    `since` is where the previous batch ended: starting the index range there skips the
-    entries that batch left behind, which PostgreSQL keeps as dead tuples until VACUUM.
+    Only the columns the sweep needs, as rows. `since` is where the previous batch ended:
+    starting the index range there skips the entries that batch left behind, which PostgreSQL
+    keeps as dead tuples until VACUUM.
     """
-    query = select(Report).where(col(Report.next_rung_at) <= now)
+    next_rung_at = _REPORT.c.next_rung_at
+    query = select(*_DUE_COLUMNS).where(next_rung_at <= now)
     if since is not None:
-        query = query.where(col(Report.next_rung_at) >= since)
+        query = query.where(next_rung_at >= since)
     if excluded_ids:
-        query = query.where(col(Report.id).not_in(excluded_ids))
-    return query.order_by(col(Report.next_rung_at)).limit(limit).with_for_update(skip_locked=True)
+        query = query.where(_REPORT.c.id.not_in(excluded_ids))
+    return query.order_by(next_rung_at).limit(limit).with_for_update(skip_locked=True)
 
 
-def _fire_batch(
+def _fire_isolated(
     *,
-    session: Session,
-    reports: list[Report],
+    connection: Connection,
+    reports: list,
+    directory: _Directory,
     now: datetime,
     calendar: WorkCalendar,
     settings: Settings,
-    isolated: bool,
 ) -> SweepResult:
-    """Fire a batch's due rungs: all at once, or (isolated) each report in its own savepoint."""
-    arguments = {"now": now, "calendar": calendar, "settings": settings}
-    if not isolated:
-        result = _fire_due_rungs(session=session, reports=reports, **arguments)
-        # In the fast path a failure surfaces here, inside the caller's try.
-        session.flush()
-        return result
+    """Fire a failed batch's rungs again, each report in its own savepoint."""
     result = SweepResult()
     for report in reports:
-        report_id = report.id
         try:
-            with session.begin_nested():
-                done = _fire_due_rungs(session=session, reports=[report], **arguments)
-                session.flush()
+            with connection.begin_nested():
+                done = _fire_due_rungs(
+                    connection=connection,
+                    reports=[report],
+                    directory=directory,
+                    now=now,
+                    calendar=calendar,
+                    settings=settings,
+                )
             result.add(done)
         except Exception:
             log.exception(
-                "escalation sweep: report %s failed; it is retried on the next sweep", report_id
+                "escalation sweep: report %s failed; it is retried on the next sweep", report.id
             )
             result.reports += 1
-            result.failed_report_ids.append(report_id)
-    session.flush()
+            result.failed_report_ids.append(report.id)
     return result
 
 
@@ -372,36 +621,38 @@ def sweep(
 ) -> SweepResult:
     """Fire every rung due at `now`, in batches; a failing report is logged and left for later.
 
-    Each batch is one transaction. It first runs whole; if anything in it fails, it is rolled
-    back and run again with each report in a savepoint, so that one report's failure undoes
-    only its own rungs and the others fire. On PostgreSQL the batch's rows are locked with
-    SKIP LOCKED, so concurrent sweeps take different reports; the unique rung rows keep it
-    correct anyway.
+    Each batch is one transaction on Core rows (no ORM objects). It first runs whole; if
+    anything in it fails, it is rolled back and run again with each report in a savepoint, so
+    that one report's failure undoes only its own rungs and the others fire. On PostgreSQL the
+    batch's rows are locked with SKIP LOCKED, so concurrent sweeps take different reports; the
+    unique rung rows keep it correct anyway.
     """
     batch_size = batch_size or settings.sweep_batch_size
+    if calendar is None:
+        with Session(engine) as session:
+            calendar = get_calendar(session)
     result = SweepResult()
+    directory = _Directory()
     since: datetime | None = None
+    arguments = {"directory": directory, "now": now, "calendar": calendar, "settings": settings}
     while len(result.failed_report_ids) < MAX_FAILURES_PER_SWEEP:
-        with session_scope(engine) as session:
-            if calendar is None:
-                calendar = get_calendar(session)
-            query = due_reports_query(
-                now=now, limit=batch_size, excluded_ids=result.failed_report_ids, since=since
-            )
-            reports = session.exec(query).all()
-            if reports:
-                since = reports[-1].next_rung_at
-            directory = _hold_directory(session=session, reports=reports)
-            arguments = {"now": now, "calendar": calendar, "settings": settings}
+        query = due_reports_query(
+            now=now, limit=batch_size, excluded_ids=result.failed_report_ids, since=since
+        )
+        with engine.connect() as connection:
             try:
-                done = _fire_batch(session=session, reports=reports, isolated=False, **arguments)
+                with connection.begin():
+                    reports = connection.execute(query).all()
+                    if reports:
+                        since = reports[-1].next_rung_at
+                    directory.load(connection, reports)
+                    done = _fire_due_rungs(connection=connection, reports=reports, **arguments)
             except Exception:
-                session.rollback()
-                reports = session.exec(query).all()
-                directory = _hold_directory(session=session, reports=reports)
-                done = _fire_batch(session=session, reports=reports, isolated=True, **arguments)
-            result.add(done)
-            del directory
+                with connection.begin():
+                    reports = connection.execute(query).all()
+                    directory.load(connection, reports)
+                    done = _fire_isolated(connection=connection, reports=reports, **arguments)
+        result.add(done)
         if len(reports) < batch_size:
             break
     else:

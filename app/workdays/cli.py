@@ -13,7 +13,13 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import AppError
 from app.workdays.schemas import CalendarNotice
-from app.workdays.service import WEEKDAY_NAMES, coverage_status, describe_year, load_year
+from app.workdays.service import (
+    WEEKDAY_NAMES,
+    apply_calendar,
+    coverage_status,
+    describe_year,
+    load_year,
+)
 
 calendar_app = typer.Typer(
     help="The working-day calendar: load a year from the State Council notice, show a year.",
@@ -81,19 +87,24 @@ def load(
             found = ", ".join(map(str, sorted(years))) or "none"
             _fail(f"{file} lists days of these years: {found}; a file holds one year: pass --year")
         (year,) = years
+    now, settings = Clock().now(), get_settings()
     try:
         with session_scope() as session:
+            engine = session.get_bind()
             result = load_year(
                 session=session,
                 year=year,
                 notice=notice,
-                now=Clock().now(),
+                now=now,
                 actor=_operator(),
-                settings=get_settings(),
+                settings=settings,
                 audit_actor=cli_actor(),
             )
     except AppError as exc:
         _fail(exc.message_en)
+    # Committed: now the open reports follow, in their own short transactions.
+    moved = apply_calendar(engine=engine, now=now, settings=settings)
+    result = result.model_copy(update={"reports_moved": moved})
     typer.echo(
         f"calendar {result.year} loaded: {result.holidays} holiday days, "
         f"{result.makeup_workdays} make-up working days; "

@@ -8,16 +8,16 @@ the calendar load calls this name, and `app.wiring.install_hooks()` hands in
 from collections.abc import Callable
 from typing import Any
 
-_installed: dict[str, Callable[..., int]] = {}
+_installed: dict[str, Callable[..., int | None]] = {}
 
 
-def install(*, recompute_open_deadlines: Callable[..., int]) -> None:
+def install(*, recompute_open_deadlines: Callable[..., int | None]) -> None:
     """Hand in the function that recomputes open reports' deadlines after a calendar change."""
     _installed["recompute_open_deadlines"] = recompute_open_deadlines
 
 
-def recompute_open_deadlines(**arguments: Any) -> int:
-    """Recompute the due dates of every open report; return how many moved."""
+def recompute_open_deadlines(**arguments: Any) -> int | None:
+    """Move open reports to the calendar in force (own transactions); how many, None if idle."""
     try:
         recompute = _installed["recompute_open_deadlines"]
     except KeyError:

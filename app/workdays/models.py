@@ -16,6 +16,9 @@ class CalendarYear(SQLModel, table=True):
     # A fresh random value at every load. Processes compare these to know whether their cached
     # calendar is stale; a timestamp would not do, as two loads may share one (frozen) instant.
     version: str = Field(max_length=32)
+    # The version open reports' due dates were last moved to: a load leaves it behind, and the
+    # recompute that follows (or, after a crash, the scheduler) brings it level.
+    recomputed_version: str | None = Field(default=None, max_length=32)
     loaded_by: str = Field(max_length=100)
     loaded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)

@@ -64,7 +64,7 @@ def put_year(
     settings: Settings = Depends(get_app_settings),
 ) -> CalendarLoadResult:
     """Load a year from the State Council notice (admin); open reports' deadlines follow it."""
-    return service.load_year(
+    result = service.load_year(
         session=session,
         year=year,
         notice=notice,
@@ -73,3 +73,7 @@ def put_year(
         settings=settings,
         audit_actor=principal.audit_actor,
     )
+    # The calendar is in force once committed; the reports follow in their own transactions.
+    session.commit()
+    moved = service.apply_calendar(engine=session.get_bind(), now=now, settings=settings)
+    return result.model_copy(update={"reports_moved": moved})

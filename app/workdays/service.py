@@ -4,8 +4,9 @@ import logging
 import uuid
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from app.audit import service as audit
 from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
@@ -127,11 +128,13 @@ def load_year(
     settings: Settings,
     audit_actor: Actor = SYSTEM_ACTOR,
 ) -> CalendarLoadResult:
-    """Replace a year's official days with a notice's and commit; then move open reports' dates.
+    """Replace a year's official days with a notice's (flushed); open reports follow later.
 
-    The recompute runs after the calendar is committed, one short transaction per batch, so
-    that requests keep flowing while a year loads (app.reports.deadlines). `actor` is the name
-    shown as `loaded_by`; `audit_actor` is who the admin history records.
+    The caller commits, then runs `apply_calendar` as a job step: the recompute runs after the
+    calendar is committed, one short transaction per batch, so that requests keep flowing while
+    a year loads (app.reports.deadlines). Until it has run the year's version is pending
+    (`recomputed_version` behind `version`), and the scheduler finishes it after a crash.
+    `actor` is the name shown as `loaded_by`; `audit_actor` is who the admin history records.
     """
     # Before anything reads the calendar: requests computing due dates hold it shared.
     lock_calendar(session)
@@ -196,22 +199,49 @@ def load_year(
         at=now,
     )
 
-    moved = recompute_open_deadlines(
-        session=session, calendar=get_calendar(session), now=now, settings=settings
-    )
     makeup_count = sum(1 for is_workday, _ in days.values() if is_workday)
     result = CalendarLoadResult(
         year=year,
         holidays=len(days) - makeup_count,
         makeup_workdays=makeup_count,
-        reports_moved=moved,
+        reports_moved=0,
     )
     log.info(
-        "calendar %d loaded by %s from %r: %d holiday days, %d make-up working days; "
-        "%d open reports had their due dates moved",
-        year, actor, notice.source, result.holidays, result.makeup_workdays, moved,
+        "calendar %d loaded by %s from %r: %d holiday days, %d make-up working days",
+        year, actor, notice.source, result.holidays, result.makeup_workdays,
     )  # fmt: skip
     return result
+
+
+def apply_calendar(*, engine: Engine, now: datetime, settings: Settings) -> int:
+    """Job step after a committed load: move open reports to the calendar in force; how many.
+
+    Takes its own short transactions from the engine (never the caller's); waits for a
+    recompute already running elsewhere, then runs whatever is still pending.
+    """
+    moved = recompute_open_deadlines(engine=engine, now=now, settings=settings, wait=True)
+    log.info("%d open reports had their due dates moved to the calendar in force", moved or 0)
+    return moved or 0
+
+
+def pending_versions(*, session: Session) -> list[tuple[int, str]]:
+    """The loaded years whose version open reports have not been recomputed to yet."""
+    return [
+        (record.year, record.version)
+        for record in session.exec(select(CalendarYear)).all()
+        if record.recomputed_version != record.version
+    ]
+
+
+def mark_recomputed(*, session: Session, versions: list[tuple[int, str]]) -> None:
+    """Record that open reports follow these years' versions (a later load stays pending)."""
+    for year, version in versions:
+        session.exec(
+            update(CalendarYear)
+            .where(col(CalendarYear.year) == year, col(CalendarYear.version) == version)
+            .values(recomputed_version=version)
+        )
+    session.flush()
 
 
 def _calendar_snapshot(*, session: Session, record: CalendarYear) -> dict:

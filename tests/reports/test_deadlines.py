@@ -7,38 +7,26 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import text
 from sqlmodel import Session, select
 
-from app.reports.models import Report, ReportEvent
+from app.db import session_scope
+from app.reports import deadlines
+from app.reports.models import ReportEvent
+from app.scheduler import finish_calendar_recompute
+from app.workdays.models import CalendarYear
+from app.workdays.service import load_year, mark_recomputed, pending_versions
 from tests.conftest import Directory, local, submit_report
-from tests.workdays.notices import notice_2027_fields
+from tests.reports.helpers import act, due, stored
+from tests.workdays.notices import notice_2027, notice_2027_fields
 
 # Only 元旦 of the 2027 notice matters to the reports below: Friday 1 to Sunday 3 January,
 # with no make-up day.
 NOTICE_2027 = notice_2027_fields()
 
 
-def due(year: int, month: int, day: int) -> datetime:
-    """The end of a local day, as deadlines are stated."""
-    return local(year, month, day, 23, 59, 59, 999000)
-
-
 def instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def stored(engine: Engine, tracking_code: str) -> Report:
-    with Session(engine) as session:
-        return session.exec(select(Report).where(Report.tracking_code == tracking_code)).one()
-
-
-def act(client, directory: Directory, report_id: int, action: str, body: dict, who="handler_a1"):
-    response = client.post(
-        f"/api/v1/unit/reports/{report_id}/{action}", json=body, headers=directory.auth(who)
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.mark.parametrize(
@@ -459,3 +447,105 @@ def test_filtering_on_the_receipt_date_shown_finds_the_report(client, directory:
         headers=handler,
     ).json()
     assert day_before["items"] == []
+
+
+def test_a_load_whose_recompute_never_ran_is_finished_by_the_scheduler(
+    client, directory: Directory, engine, clock, settings
+):
+    # The load commits, then the process dies before its recompute (as if killed there).
+    code = submit_report(client, at=local(2026, 12, 17, 10, 0))["tracking_code"]
+    clock.set(local(2026, 12, 18, 9, 0))
+    with session_scope(engine) as session:
+        load_year(
+            session=session,
+            year=2027,
+            notice=notice_2027(),
+            now=clock.now(),
+            actor="test",
+            settings=settings,
+        )
+    assert stored(engine, code).resolution_due_at == due(2027, 1, 7)
+    with Session(engine) as session:
+        assert pending_versions(session=session) == [
+            (2027, session.get(CalendarYear, 2027).version)
+        ]
+
+    # The scheduler's next sweep finds the pending year first, and moves the report.
+    assert finish_calendar_recompute(engine=engine, clock=clock, settings=settings) == 1
+
+    report = stored(engine, code)
+    assert (report.resolution_due_at, report.deadlines_provisional) == (due(2027, 1, 8), False)
+    with Session(engine) as session:
+        assert pending_versions(session=session) == []
+        kinds = session.exec(
+            select(ReportEvent.kind).where(ReportEvent.report_id == report.id)
+        ).all()
+    assert kinds == ["submitted", "deadlines_recomputed"]
+    # Nothing pending any more: the next sweeps do not scan the open reports again.
+    assert finish_calendar_recompute(engine=engine, clock=clock, settings=settings) is None
+
+
+def test_a_year_loaded_again_during_a_recompute_stays_pending(engine, settings):
+    # The recompute records only the versions it read: a load committed after it began
+    # keeps its own version pending, for its own recompute (or the scheduler) to apply.
+    with session_scope(engine) as session:
+        load_year(
+            session=session,
+            year=2027,
+            notice=notice_2027(),
+            now=local(2026, 12, 18, 9, 0),
+            actor="test",
+            settings=settings,
+        )
+    with Session(engine) as session:
+        read = pending_versions(session=session)
+    with session_scope(engine) as session:
+        load_year(
+            session=session,
+            year=2027,
+            notice=notice_2027(),
+            now=local(2026, 12, 18, 9, 5),
+            actor="test",
+            settings=settings,
+        )
+    with session_scope(engine) as session:
+        mark_recomputed(session=session, versions=read)
+    with Session(engine) as session:
+        latest = session.get(CalendarYear, 2027).version
+        assert read != [(2027, latest)]
+        assert pending_versions(session=session) == [(2027, latest)]
+
+
+def test_the_scheduler_leaves_a_recompute_running_elsewhere_alone(engine, settings):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("one writer at a time on SQLite: there is no recompute running elsewhere")
+    with session_scope(engine) as session:
+        load_year(
+            session=session,
+            year=2027,
+            notice=notice_2027(),
+            now=local(2026, 12, 18, 9, 0),
+            actor="test",
+            settings=settings,
+        )
+    key = {"key": deadlines.RECOMPUTE_LOCK_KEY}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as elsewhere:
+        elsewhere.execute(text("SELECT pg_advisory_lock(:key)"), key)
+        # Another process is moving the reports: the scheduler's try finds it busy.
+        assert (
+            deadlines.recompute_open_deadlines(
+                engine=engine, now=local(2026, 12, 18, 9, 1), settings=settings
+            )
+            is None
+        )
+        with Session(engine) as session:
+            assert [year for year, _ in pending_versions(session=session)] == [2027]
+        elsewhere.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+    assert (
+        deadlines.recompute_open_deadlines(
+            engine=engine, now=local(2026, 12, 18, 9, 2), settings=settings
+        )
+        == 0
+    )
+    with Session(engine) as session:
+        assert pending_versions(session=session) == []

@@ -4,9 +4,9 @@ pausing never clears lateness. Dates are real 2026 calendar days, counted by han
 import pytest
 
 from app.reports.pauses import expiry_cutoff
-from tests.conftest import local
-from tests.reports.test_deadlines import act, due, stored, submit_at
-from tests.sla.test_escalation import CALENDAR
+from tests.conftest import local, submit_report
+from tests.reports.helpers import act, due, stored
+from tests.sla.helpers import CALENDAR
 
 LIMIT_SENTENCE = (
     "本轮办理已请网民补充信息 2 次，达到上限 2 次，不能再次提问：请根据现有信息答复或办结，"
@@ -30,7 +30,7 @@ def supplement(client, code):
 def test_a_third_question_on_a_clock_is_refused_and_a_transfer_starts_a_new_clock(
     client, directory, engine, clock
 ):
-    code = submit_at(client, clock, local(2026, 11, 23, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     for asked, answered in [
         (local(2026, 11, 23, 11, 0), local(2026, 11, 24, 9, 0)),
@@ -65,7 +65,7 @@ def test_the_number_of_questions_is_a_setting(client, directory, engine, clock):
     client.app.state.settings = client.app.state.settings.model_copy(
         update={"max_info_requests": 1}
     )
-    code = submit_at(client, clock, local(2026, 11, 23, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     assert ask(client, directory, report_id).status_code == 200
     supplement(client, code)
@@ -96,7 +96,7 @@ def test_a_late_supplement_counts_at_most_the_pause_limit(client, directory, eng
     # Received Monday 28 September, asked Tuesday 29 September; the pause ran out at the end of
     # Monday 12 October (5 working days: 30 Sep, 8, 9, make-up Sat 10, 12 Oct). Answered on
     # Wednesday 14 October before any job ended it: 6 working days, counted as 5.
-    code = submit_at(client, clock, local(2026, 9, 28, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 9, 28, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     clock.set(local(2026, 9, 29, 15, 0))
     assert ask(client, directory, report_id).status_code == 200
@@ -116,7 +116,7 @@ def test_pausing_never_clears_a_reply_already_late(client, directory, engine, cl
     # Received Monday 23 November: first reply due Wednesday 25 November. Nobody answered; the
     # question comes on Thursday 26, the answer on Friday 27 (1 working day paused: the due date
     # moves to Thursday 26), the reply on Friday 27: still late.
-    code = submit_at(client, clock, local(2026, 11, 23, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     clock.set(local(2026, 11, 26, 10, 0))
     assert ask(client, directory, report_id).status_code == 200
@@ -143,7 +143,7 @@ def test_a_pause_begun_on_a_weekend_after_the_due_date_keeps_the_reply_late(
 ):
     # Received Wednesday 25 November: first reply due Friday 27. Asked on Saturday 28 (late),
     # answered Monday 30 (1 working day paused), replied Monday 30.
-    code = submit_at(client, clock, local(2026, 11, 25, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 11, 25, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     clock.set(local(2026, 11, 28, 10, 0))
     assert ask(client, directory, report_id).status_code == 200

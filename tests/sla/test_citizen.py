@@ -13,7 +13,7 @@ from app.reports.models import Report
 from app.sla import citizen
 from app.sla.citizen import deliver_citizen_messages, next_sms_instant
 from app.sla.models import CitizenChannel, CitizenMessage
-from tests.conftest import fetch, local
+from tests.conftest import fetch, local, submit_report
 from tests.sla.helpers import Receiver, verify_signature
 
 SMS_SECRET = "sms-gateway-test-secret-0123456789"
@@ -44,26 +44,10 @@ def settings(settings, mailbox, sms_gateway):
     )
 
 
-def report_in(directory, *, email=EMAIL, phone=PHONE):
-    body = {
-        "site_code": directory.site_a1,
-        "page_url": f"https://{directory.host_a1}/xxgk/index.html",
-        "category": 4,
-        "description": "首页“教育局”写成了“敎育局”",
-        "name": NAME,
-    }
-    if email:
-        body["email"] = email
-    if phone:
-        body["phone"] = phone
-    return body
-
-
-def submit(client, directory, clock, at, **contact) -> Report:
-    clock.set(at)
-    response = client.post("/api/v1/reports", json=report_in(directory, **contact))
-    assert response.status_code == 201, response.text
-    code = response.json()["tracking_code"]
+def submit(client, at, **contact) -> Report:
+    """A report with the citizen's name, e-mail and phone (a contact given as None is left out)."""
+    citizen = {"name": NAME, "email": EMAIL, "phone": PHONE} | contact
+    code = submit_report(client, at=at, **citizen)["tracking_code"]
     [report] = fetch(client.app.state.engine, select(Report).where(Report.tracking_code == code))
     return report
 
@@ -86,7 +70,7 @@ def body_of(received) -> str:
 def test_the_receipt_arrives_by_email_and_sms_with_the_code_and_the_page(
     client, directory, clock, engine, settings, mailbox, sms_gateway
 ):
-    report = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report = submit(client, local(2026, 11, 23, 10, 0))
     code = report.tracking_code
     rows = messages(engine)
     assert [(r.channel, r.kind, r.not_before) for r in rows] == [
@@ -133,7 +117,7 @@ def test_the_receipt_arrives_by_email_and_sms_with_the_code_and_the_page(
 def test_the_citizen_hears_of_the_question_the_reply_and_the_resolution(
     client, directory, clock, engine, settings, mailbox
 ):
-    report = submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+    report = submit(client, local(2026, 11, 23, 10, 0), phone=None)
     unit = directory.auth("handler_a1")
     base = f"/api/v1/unit/reports/{report.id}"
     clock.set(local(2026, 11, 23, 11, 0))
@@ -170,7 +154,7 @@ def test_the_citizen_hears_of_the_question_the_reply_and_the_resolution(
 
 
 def test_a_declined_report_tells_the_reason(client, directory, clock, engine, settings, mailbox):
-    report = submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+    report = submit(client, local(2026, 11, 23, 10, 0), phone=None)
     clock.set(local(2026, 11, 23, 15, 0))
     declined = client.post(
         f"/api/v1/unit/reports/{report.id}/decline",
@@ -187,7 +171,7 @@ def test_a_declined_report_tells_the_reason(client, directory, clock, engine, se
 def test_nothing_for_a_report_without_contact_details(
     client, directory, clock, engine, settings, mailbox, sms_gateway
 ):
-    submit(client, directory, clock, local(2026, 11, 23, 10, 0), email=None, phone=None)
+    submit(client, local(2026, 11, 23, 10, 0), email=None, phone=None)
 
     assert messages(engine) == []
     assert deliver(engine, settings, local(2026, 11, 23, 10, 1)).claimed == 0
@@ -200,14 +184,14 @@ def test_a_channel_left_unset_queues_nothing_and_fails_nothing(
     unset = settings.model_copy(update={"sms_gateway_url": None, "sms_gateway_secret": None})
     client.app.state.settings = unset
 
-    submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    submit(client, local(2026, 11, 23, 10, 0))
 
     assert [r.channel for r in messages(engine)] == [CitizenChannel.email]
     assert deliver(engine, unset, local(2026, 11, 23, 10, 1)).delivered == 1
     assert sms_gateway.requests == []
     nothing = settings.model_copy(update={"smtp_url": None, "sms_gateway_url": None})
     client.app.state.settings = nothing
-    submit(client, directory, clock, local(2026, 11, 23, 11, 0))
+    submit(client, local(2026, 11, 23, 11, 0))
     assert len(messages(engine)) == 1
     assert deliver(engine, nothing, local(2026, 11, 23, 11, 1)).claimed == 0
 
@@ -234,7 +218,7 @@ def test_an_sms_queued_at_night_waits_for_eight_and_the_email_goes_at_once(
     client, directory, clock, engine, settings, mailbox, sms_gateway
 ):
     # Friday 27 November 2026, 22:15: the e-mail goes now, the SMS at 08:00 on Saturday.
-    submit(client, directory, clock, local(2026, 11, 27, 22, 15))
+    submit(client, local(2026, 11, 27, 22, 15))
     assert [(r.channel, r.not_before) for r in messages(engine)] == [
         (CitizenChannel.email, local(2026, 11, 27, 22, 15)),
         (CitizenChannel.sms, local(2026, 11, 28, 8, 0)),
@@ -253,7 +237,7 @@ def test_two_workers_at_once_send_each_message_once(
     client, directory, clock, engine, settings, mailbox, sms_gateway
 ):
     for minute in range(3):
-        submit(client, directory, clock, local(2026, 11, 23, 10, minute))
+        submit(client, local(2026, 11, 23, 10, minute))
     results = []
 
     def work(name: str) -> None:
@@ -276,7 +260,7 @@ def test_two_workers_at_once_send_each_message_once(
 def test_a_message_claimed_by_a_worker_that_died_is_sent_by_another_after_the_lease(
     client, directory, clock, engine, settings, mailbox
 ):
-    submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+    submit(client, local(2026, 11, 23, 10, 0), phone=None)
     now = local(2026, 11, 23, 10, 0, 1)
     # A worker claims the row and dies before sending.
     citizen._claim_due(engine=engine, now=now, settings=settings, worker="dead:1")
@@ -290,7 +274,7 @@ def test_a_message_claimed_by_a_worker_that_died_is_sent_by_another_after_the_le
 def test_failures_are_retried_with_the_backoff_and_keep_no_address(
     client, directory, clock, engine, settings, mailbox, sms_gateway, caplog
 ):
-    submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    submit(client, local(2026, 11, 23, 10, 0))
     mailbox.failures_left = 1
     sms_gateway.failures_left = 2
 
@@ -319,7 +303,7 @@ def test_a_refused_address_fails_for_operators_to_see_without_the_address(
     client, directory, clock, engine, settings, mailbox, caplog
 ):
     mailbox.refused.add(EMAIL)
-    report = submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+    report = submit(client, local(2026, 11, 23, 10, 0), phone=None)
     admin = directory.auth("admin")
     instant = local(2026, 11, 23, 10, 0)
     with caplog.at_level(logging.INFO):
@@ -370,7 +354,7 @@ def test_the_smtp_login_is_checked_and_its_password_never_stored(
     client, directory, clock, engine, settings, mailbox
 ):
     wrong = settings.model_copy(update={"smtp_url": mailbox.url(password="wrong-password")})
-    submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+    submit(client, local(2026, 11, 23, 10, 0), phone=None)
 
     assert deliver(engine, wrong, local(2026, 11, 23, 10, 0)).retrying == 1
     [row] = messages(engine)
@@ -382,7 +366,7 @@ def test_the_smtp_login_is_checked_and_its_password_never_stored(
 def test_events_of_kinds_added_later_reach_the_citizen_by_their_name(
     client, directory, clock, engine, settings
 ):
-    report = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report = submit(client, local(2026, 11, 23, 10, 0))
     with Session(engine) as session:
         stored = session.get(Report, report.id)
         for number, kind in enumerate(["extension_approved", "reopened", "transferred"]):
@@ -407,7 +391,7 @@ def test_events_of_kinds_added_later_reach_the_citizen_by_their_name(
 def test_contact_details_stay_out_of_what_units_read(
     client, directory, clock, engine, settings, mailbox, sms_gateway
 ):
-    report = submit(client, directory, clock, local(2026, 11, 23, 10, 0))
+    report = submit(client, local(2026, 11, 23, 10, 0))
     deliver(engine, settings, local(2026, 11, 23, 10, 0, 1))
 
     pulled = client.get("/api/v1/unit/notifications", headers=directory.auth("handler_a1"))
@@ -437,7 +421,7 @@ def test_email_goes_over_starttls_or_implicit_tls_to_a_verified_server(
         update = {"smtp_url": secure.url(scheme=scheme), "smtp_starttls": True}
         untrusted = settings.model_copy(update=update)
         trusted = settings.model_copy(update={**update, "smtp_ca_file": str(certificate[0])})
-        submit(client, directory, clock, local(2026, 11, 23, 10, 0), phone=None)
+        submit(client, local(2026, 11, 23, 10, 0), phone=None)
 
         # A certificate the service does not trust: nothing is sent, the login never happens.
         assert deliver(engine, untrusted, local(2026, 11, 23, 10, 0)).retrying == 1

@@ -8,14 +8,16 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.directory.models import Unit
 from app.reports.deadlines import recompute_open_deadlines
 from app.reports.models import EventKind, Report, ReportEvent, ReportStatus
 from app.sla import escalation
 from app.sla.escalation import due_reports_query, ladder, plan_next_rung, sweep
-from app.sla.models import Notification, NotificationKind, Rung
+from app.sla.models import EscalationRung, Notification, NotificationKind, Rung
 from app.workdays.sources import build_calendar, packaged_calendar_days
 from tests.conftest import fetch, local
 from tests.sla.helpers import CALENDAR, rungs_of, submit_at
+from tests.sla.reference_sweep import reference_fire
 
 END_OF_DAY = (23, 59, 59, 999000)
 
@@ -283,14 +285,12 @@ def test_recomputing_deadlines_replans_only_moved_ladders_from_the_rung_reached(
         loaded_days=[(local(2026, 11, 24).date(), False)],
         loaded_years=set(),
     )
-    with Session(engine) as other:
-        moved = recompute_open_deadlines(
-            session=other,
-            calendar=moved_calendar,
-            now=local(2026, 11, 23, 11, 0),
-            settings=settings,
-        )
-        other.commit()
+    moved = recompute_open_deadlines(
+        engine=engine,
+        calendar=moved_calendar,
+        now=local(2026, 11, 23, 11, 0),
+        settings=settings,
+    )
 
     assert moved == 3
     assert (get_report(engine, waiting).next_rung, get_report(engine, waiting).next_rung_at) == (
@@ -317,14 +317,14 @@ def test_one_failing_report_does_not_stop_the_sweep(
 ):
     report_ids = [submit_at(client, local(2026, 11, 23, 10, m)) for m in range(3)]
     broken = report_ids[1]
-    real_summary = escalation.report_summary
+    real_summary = escalation.row_summary
 
-    def summary_failing_for_one(*, session, report):
+    def summary_failing_for_one(*, directory, report):
         if report.id == broken:
             raise RuntimeError("payload could not be built")
-        return real_summary(session=session, report=report)
+        return real_summary(directory=directory, report=report)
 
-    monkeypatch.setattr(escalation, "report_summary", summary_failing_for_one)
+    monkeypatch.setattr(escalation, "row_summary", summary_failing_for_one)
     with caplog.at_level(logging.ERROR, logger="app.sla.escalation"):
         result = run_sweep(engine, settings, local(2026, 11, 24, 23, 59, 59, 999000), batch_size=2)
     assert result.failed_report_ids == [broken]
@@ -338,7 +338,7 @@ def test_one_failing_report_does_not_stop_the_sweep(
         assert [r[1] for r in rungs_of(engine, report_id)] == ["reminder"]
 
     # Fixed: the next sweep fires it, and only it.
-    monkeypatch.setattr(escalation, "report_summary", real_summary)
+    monkeypatch.setattr(escalation, "row_summary", real_summary)
     result = run_sweep(engine, settings, local(2026, 11, 24, 23, 59, 59, 999000))
     assert (result.reports, result.fired, result.failed_report_ids) == (1, 1, [])
     assert [r[1] for r in rungs_of(engine, broken)] == ["reminder"]
@@ -384,3 +384,70 @@ def test_reminder_workdays_before_zero_means_no_reminder(settings, setting, expe
     assert [
         rung for rung, _ in ladder(report=report, calendar=CALENDAR, settings=tuned)
     ] == expected
+
+
+def written_by_sweeps(connection) -> dict[str, list]:
+    """Everything a sweep writes, as stored (JSON as its text), without generated ids."""
+    rung_kinds = "('reminder', 'urge', 'supervise')"
+    queries = {
+        "rungs": "SELECT report_id, clock, CAST(rung AS TEXT), due_at, fired_at, "
+        "CAST(target_unit_ids AS TEXT) FROM escalation_rung ORDER BY report_id, rung",
+        "events": "SELECT report_id, CAST(kind AS TEXT), actor, actor_unit_id, at, "
+        f"CAST(data AS TEXT) FROM report_event WHERE CAST(kind AS TEXT) IN {rung_kinds} "
+        "ORDER BY report_id, id",
+        "outbox": 'SELECT "key", unit_id, CAST(kind AS TEXT), report_id, CAST(payload AS TEXT), '
+        "created_at, not_before, attempts, next_attempt_at FROM notification "
+        f'WHERE CAST(kind AS TEXT) IN {rung_kinds} ORDER BY "key"',
+        "reports": "SELECT id, next_rung, next_rung_at, updated_at FROM report ORDER BY id",
+    }
+    return {
+        name: [tuple(row) for row in connection.execute(text(sql))] for name, sql in queries.items()
+    }
+
+
+def test_the_sweep_on_rows_writes_what_the_orm_sweep_wrote_byte_for_byte(
+    client, directory, clock, engine, settings
+):
+    # Every path: a reminder due, two rungs due after downtime, 督办 to the grandparent, a
+    # first response that skips reminder and 催办, a rung already claimed, a unit with a webhook.
+    with Session(engine) as other:
+        unit = other.get(Unit, directory.dept_a1)
+        unit.webhook_url, unit.webhook_secret = "https://hook.example.gov.cn/in", "s" * 32
+        other.add(unit)
+        other.commit()
+    claimed = submit_at(client, local(2026, 11, 23, 10, 0))
+    submit_at(client, local(2026, 11, 20, 10, 0))  # reminder and 催办
+    submit_at(client, local(2026, 10, 30, 10, 0))  # every rung, 督办 too
+    answered = submit_at(client, local(2026, 11, 19, 10, 0))
+    clock.set(local(2026, 11, 19, 11, 0))
+    response = client.post(
+        f"/api/v1/unit/reports/{answered}/reply",
+        json={"text": "已收到，正在核实。"},
+        headers=directory.auth("handler_a1"),
+    )
+    assert response.status_code == 200, response.text
+    with Session(engine) as other:  # claimed by an earlier sweep, then replanned from the start
+        other.add(
+            EscalationRung(
+                report_id=claimed,
+                clock=1,
+                rung=Rung.reminder,
+                due_at=local(2026, 11, 24, *END_OF_DAY),
+                fired_at=local(2026, 11, 24, *END_OF_DAY),
+                target_unit_ids=[directory.dept_a1],
+            )
+        )
+        other.commit()
+    now = local(2026, 11, 26, 10, 0)
+
+    with Session(engine) as reference:
+        counts = reference_fire(session=reference, now=now, calendar=CALENDAR, settings=settings)
+        expected = written_by_sweeps(reference.connection())
+        reference.rollback()
+    result = run_sweep(engine, settings, now)
+    with engine.connect() as connection:
+        written = written_by_sweeps(connection)
+
+    assert (result.fired, result.skipped) == counts == (6, 1)
+    assert result.notifications == len(expected["outbox"]) == 10
+    assert written == expected

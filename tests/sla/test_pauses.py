@@ -9,9 +9,9 @@ from app.reports.models import ReportEvent
 from app.scheduler import CITIZEN_DELIVERY_JOB_ID, PAUSE_EXPIRY_JOB_ID, ScheduledJobs
 from app.sla.models import Notification, NotificationKind
 from app.sla.pauses import expire_pauses
-from tests.conftest import local
-from tests.reports.test_deadlines import act, due, stored, submit_at
-from tests.sla.test_escalation import CALENDAR, fetch
+from tests.conftest import fetch, local, submit_report
+from tests.reports.helpers import act, due, stored
+from tests.sla.helpers import CALENDAR
 
 
 def expire(engine, settings, at):
@@ -31,7 +31,7 @@ def expired_notifications(engine):
 
 def asked_before_national_day(client, directory, engine, clock):
     """Received Monday 28 September 2026, asked on Tuesday 29 September at 15:00."""
-    code = submit_at(client, clock, local(2026, 9, 28, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 9, 28, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     clock.set(local(2026, 9, 29, 15, 0))
     act(client, directory, report_id, "request-info", {"text": "请提供页面截图。"})
@@ -104,7 +104,7 @@ def test_a_replied_report_goes_back_to_replied_and_the_unit_reads_only_the_resol
     client, directory, engine, clock, settings
 ):
     # Received Monday 23 November, replied at once, asked on Tuesday 24.
-    code = submit_at(client, clock, local(2026, 11, 23, 10, 0))["tracking_code"]
+    code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     act(client, directory, report_id, "reply", {"text": "已收到。"})
     clock.set(local(2026, 11, 24, 10, 0))
