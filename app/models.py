@@ -5,6 +5,7 @@ from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
 from app.reports.models import Report, ReportEvent
+from app.reports.screenshots import ReportAttachment
 from app.sla.models import EscalationRung, Notification
 from app.stats.models import (
     NoticeTemplate,
@@ -25,6 +26,7 @@ __all__ = [
     "NoticeTemplate",
     "Notification",
     "Report",
+    "ReportAttachment",
     "ReportEvent",
     "SchedulerHeartbeat",
     "SettledFigures",
