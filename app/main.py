@@ -20,6 +20,7 @@ from app.audit.router import router as audit_router
 from app.clock import Clock
 from app.config import Settings, get_settings
 from app.contract import use_business_zone
+from app.cors import ApiCors
 from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
 from app.errors import install_error_handler, install_validation_error_handler
@@ -224,6 +225,8 @@ def create_app(
         max_multipart_body_bytes=settings.max_multipart_body_bytes,
     )
     app.add_middleware(RequestContext)
+    if settings.cors_origins:
+        app.add_middleware(ApiCors, origins=settings.cors_origins)
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(unit_front_router)

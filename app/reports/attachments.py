@@ -22,9 +22,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.config import Settings
 from app.errors import Unprocessable
 
-# Pillow's own bomb warning is a refusal wherever an image is opened in this process.
-warnings.simplefilter("error", Image.DecompressionBombWarning)
-
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 # What each accepted format is stored as: GIF becomes a PNG of its first frame.
 STORED_FORMAT = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WEBP", "GIF": "PNG"}
@@ -122,22 +119,33 @@ def _encode(image: Image.Image, source_format: str) -> tuple[str, bytes]:
     return MEDIA_TYPES[target], out.getvalue()
 
 
+def _decode(name: str, data: bytes, *, settings: Settings) -> tuple[Image.Image, str]:
+    """The first frame, upright, and the format the bytes are in."""
+    with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
+        source_format = opened.format
+        width, height = opened.size
+        if width * height > settings.max_attachment_pixels:
+            raise _too_many_pixels(name, settings)
+        opened.seek(0)  # the first frame of an animation
+        opened.load()
+        image = ImageOps.exif_transpose(opened)
+        if image is opened:
+            image = opened.copy()
+    return image, source_format
+
+
 def prepare_image(name: str, data: bytes, *, settings: Settings) -> PreparedImage:
     """One file as a clean re-encoded image, or Unprocessable naming it."""
     check_size(name, len(data), settings=settings)
     # Set each time: the setting is the process's one limit, and Pillow reads this global.
     Image.MAX_IMAGE_PIXELS = settings.max_attachment_pixels
     try:
-        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
-            source_format = opened.format
-            width, height = opened.size
-            if width * height > settings.max_attachment_pixels:
-                raise _too_many_pixels(name, settings)
-            opened.seek(0)  # the first frame of an animation
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
-            if image is opened:
-                image = opened.copy()
+        # Pillow's bomb warning (more pixels than the limit) is a refusal, not a log line.
+        # catch_warnings is process-wide: a thread that restores the filters late can only
+        # leave this same "error" filter behind.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image, source_format = _decode(name, data, settings=settings)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(name, settings) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
