@@ -141,14 +141,18 @@ class RequestBodyGuard:
         self, scope: Scope, receive: Receive, send: Send, *, limit: int | None = None
     ) -> None:
         request = Request(scope, receive)
-        limit = limit or self.max_bytes
-        if prefers_english(request):
-            detail = (
-                f"The request body is larger than {limit} bytes; send less (a description "
-                "of at most 2000 characters fits many times over)."
-            )
+        english = prefers_english(request)
+        if limit is None:
+            limit = self.max_bytes
+            hint_en = "a description of at most 2000 characters fits many times over"
+            hint_zh = "请精简后再提交"
+        else:  # a multipart form: its files make the bulk of it
+            hint_en = "attach fewer or smaller screenshots"
+            hint_zh = "请减少截图数量或压缩截图后再提交"
+        if english:
+            detail = f"The request body is larger than {limit} bytes; send less ({hint_en})."
         else:
-            detail = f"请求体超过 {limit} 字节，请精简后再提交。"
+            detail = f"请求体超过 {limit} 字节，{hint_zh}。"
         response = JSONResponse({"detail": detail, "code": "body_too_large"}, status_code=413)
         await response(scope, receive, send)
 

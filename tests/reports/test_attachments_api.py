@@ -169,7 +169,10 @@ def test_a_multipart_body_over_its_cap_is_refused_unread(client, directory: Dire
         },
     )
     assert response.status_code == 413
-    assert response.json()["code"] == "body_too_large"
+    assert response.json() == {
+        "detail": f"请求体超过 {cap} 字节，请减少截图数量或压缩截图后再提交。",
+        "code": "body_too_large",
+    }
 
     def chunks():
         yield b"--zz\r\nContent-Disposition: form-data; "
