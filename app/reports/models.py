@@ -122,7 +122,7 @@ class Report(SQLModel, table=True):
         Index("ix_report_owner_status_received", "owner_unit_id", "status", "received_at"),
         Index("ix_report_received_at", "received_at"),
         # The public list of answers: resolved, published, newest resolution first.
-        Index("ix_report_answered", "status", "published", "closed_at"),
+        Index("ix_report_answered", "status", "published", "closed_at", "id"),
         # Statistics read the reports not settled yet from this index alone: a small part of
         # the table once most reports are closed and settled.
         Index(

@@ -46,7 +46,7 @@ def upgrade() -> None:
             sa.Column("published", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
     op.create_index(
-        "ix_report_answered", "report", ["status", "published", "closed_at"], unique=False
+        "ix_report_answered", "report", ["status", "published", "closed_at", "id"], unique=False
     )
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.clock import FrozenClock
@@ -210,3 +211,28 @@ def test_the_list_is_rate_limited_like_other_public_reads(settings, engine, cloc
     with TestClient(create_app(settings=limited, engine=engine, clock=clock)) as client:
         statuses = [client.get("/api/v1/answered").status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
+
+
+def test_the_page_walks_the_answered_index_without_sorting(engine, session: Session):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's planner scans tables this small whatever the indexes")
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        if statement.startswith("SELECT"):
+            statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        list_answered(session=session, category=4, limit=10, offset=0)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    page_statement, params = statements[0]
+    plan = [
+        row[3]
+        for row in session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + page_statement, params
+        )
+    ]
+    assert plan[0] == "SEARCH report USING INDEX ix_report_answered (status=? AND published=?)"
+    assert not any("TEMP B-TREE" in step for step in plan)
