@@ -154,10 +154,16 @@ def prepare_image(name: str, data: bytes, *, settings: Settings) -> PreparedImag
     # Nothing of the original travels on but the pixels (and a palette's transparency).
     transparency = image.info.get("transparency")
     image.info = {} if transparency is None else {"transparency": transparency}
+    if image.mode in ("P", "PA", "1"):
+        # Palette and 1-bit images scale only by nearest neighbour: give them full colour first.
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     side = settings.attachment_max_side
-    if max(image.size) > side:
-        image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    media_type, encoded = _encode(image, source_format)
+    try:
+        if max(image.size) > side:
+            image.thumbnail((side, side), Image.Resampling.LANCZOS)
+        media_type, encoded = _encode(image, source_format)
+    except (OSError, ValueError):
+        raise _invalid(name) from None
     return PreparedImage(
         media_type=media_type, data=encoded, width=image.width, height=image.height
     )
