@@ -1,10 +1,14 @@
+import json
 from datetime import time
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Room in a multipart body for the text fields and the part headers around the files.
+MULTIPART_MARGIN_BYTES = 256 * 1024
 
 
 class Settings(BaseSettings):
@@ -90,10 +94,35 @@ class Settings(BaseSettings):
     public_read_rate_limit: str = "120/minute"
     rate_limit_storage: str = "memory://"
 
+    # Screenshots attached to a report (app/reports/attachments.py).
+    max_attachments: int = Field(3, ge=0)
+    max_attachment_bytes: int = Field(5 * 1024 * 1024, ge=1)
+    # Decoding stops at the header above this many pixels (decompression bombs).
+    max_attachment_pixels: int = Field(40_000_000, ge=1)
+    attachment_max_side: int = Field(2048, ge=16)
+    # Origins (https://example.gov.cn) whose pages may call the JSON API; none: no CORS at all.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod
     def _upper_case_mode(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        # A comma-separated list or a JSON list, as the environment gives it.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_without_slash(cls, value: list[str]) -> list[str]:
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +166,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def max_multipart_body_bytes(self) -> int:
+        """A multipart body's cap: every screenshot at its largest, the fields and the framing."""
+        return self.max_attachments * self.max_attachment_bytes + MULTIPART_MARGIN_BYTES
 
     @property
     def is_sqlite(self) -> bool:

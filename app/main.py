@@ -20,12 +20,15 @@ from app.audit.router import router as audit_router
 from app.clock import Clock
 from app.config import Settings, get_settings
 from app.contract import use_business_zone
+from app.cors import ApiCors
 from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
 from app.errors import install_error_handler, install_validation_error_handler
 from app.logs import accepted_request_id, request_id
 from app.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, UNMATCHED_ROUTE
 from app.migrate import current_revision, head_revision
+from app.reports.router_front import answered_router
+from app.reports.router_front import unit_router as unit_front_router
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
 from app.request_body import RequestBodyGuard
@@ -216,10 +219,18 @@ def create_app(
     install_error_handler(app)
     install_validation_error_handler(app)
     install_database_error_handler(app)
-    app.add_middleware(RequestBodyGuard, max_json_body_bytes=settings.max_json_body_bytes)
+    app.add_middleware(
+        RequestBodyGuard,
+        max_json_body_bytes=settings.max_json_body_bytes,
+        max_multipart_body_bytes=settings.max_multipart_body_bytes,
+    )
     app.add_middleware(RequestContext)
+    if settings.cors_origins:
+        app.add_middleware(ApiCors, origins=settings.cors_origins)
     app.include_router(public_router)
     app.include_router(unit_router)
+    app.include_router(unit_front_router)
+    app.include_router(answered_router)
     app.include_router(directory_router)
     app.include_router(calendar_router)
     app.include_router(notifications_router)

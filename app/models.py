@@ -5,6 +5,7 @@ from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
 from app.reports.models import Report, ReportEvent
+from app.reports.screenshots import ReportAttachment
 from app.sla.models import CitizenMessage, EscalationRung, Notification
 from app.stats.models import (
     NoticeTemplate,
@@ -26,6 +27,7 @@ __all__ = [
     "NoticeTemplate",
     "Notification",
     "Report",
+    "ReportAttachment",
     "ReportEvent",
     "SchedulerHeartbeat",
     "SettledFigures",

@@ -6,7 +6,9 @@
   a lone surrogate ("\\ud800") are refused with 422. Python's json module takes all four, and
   each of them ends in a 500 somewhere (a database driver, a JSON encoder).
 
-Multipart bodies (uploads) pass untouched: they get a larger limit of their own.
+Multipart bodies (uploads, screenshots) have a larger limit of their own, checked the same way
+(Content-Length, then counting as the app reads them): they stream through to the form parser,
+which spools files, and are never held whole here.
 """
 
 import math
@@ -48,10 +50,21 @@ def _is_json(content_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+class _BodyTooLarge(Exception):
+    """A streamed multipart body passed its limit while the app was reading it."""
+
+
 class RequestBodyGuard:
-    def __init__(self, app: ASGIApp, *, max_json_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_json_body_bytes: int,
+        max_multipart_body_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_json_body_bytes
+        self.max_multipart_bytes = max_multipart_body_bytes or max_json_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,10 +72,10 @@ class RequestBodyGuard:
             return
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "")
-        if content_type.lower().startswith("multipart/"):
-            await self.app(scope, receive, send)
-            return
         declared = headers.get("content-length")
+        if content_type.lower().startswith("multipart/"):
+            await self._multipart(scope, receive, send, declared)
+            return
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(scope, receive, send)
             return
@@ -92,16 +105,54 @@ class RequestBodyGuard:
                 return
         await self.app(scope, _replay(body, trailing, receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _multipart(
+        self, scope: Scope, receive: Receive, send: Send, declared: str | None
+    ) -> None:
+        limit = self.max_multipart_bytes
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, receive, send, limit=limit)
+            return
+        size = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._too_large(scope, receive, send, limit=limit)
+
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, *, limit: int | None = None
+    ) -> None:
         request = Request(scope, receive)
-        limit = self.max_bytes
-        if prefers_english(request):
-            detail = (
-                f"The request body is larger than {limit} bytes; send less (a description "
-                "of at most 2000 characters fits many times over)."
-            )
+        english = prefers_english(request)
+        if limit is None:
+            limit = self.max_bytes
+            hint_en = "a description of at most 2000 characters fits many times over"
+            hint_zh = "请精简后再提交"
+        else:  # a multipart form: its files make the bulk of it
+            hint_en = "attach fewer or smaller screenshots"
+            hint_zh = "请减少截图数量或压缩截图后再提交"
+        if english:
+            detail = f"The request body is larger than {limit} bytes; send less ({hint_en})."
         else:
-            detail = f"请求体超过 {limit} 字节，请精简后再提交。"
+            detail = f"请求体超过 {limit} 字节，{hint_zh}。"
         response = JSONResponse({"detail": detail, "code": "body_too_large"}, status_code=413)
         await response(scope, receive, send)
 

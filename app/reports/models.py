@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, false, text
+from sqlalchemy import JSON, Column, Index, Text, false, text, true
 from sqlmodel import Field, SQLModel
 
 from app.contract import describe_enum
@@ -121,6 +121,8 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         Index("ix_report_owner_status_received", "owner_unit_id", "status", "received_at"),
         Index("ix_report_received_at", "received_at"),
+        # The public list of answers: resolved, published, newest resolution first.
+        Index("ix_report_answered", "status", "published", "closed_at", "id"),
         # Statistics read the reports not settled yet from this index alone: a small part of
         # the table once most reports are closed and settled.
         Index(
@@ -166,6 +168,8 @@ class Report(SQLModel, table=True):
     # Closed and added into its owner's figures by month and year (app.stats.settle); never
     # undone, as a closed report no longer changes.
     settled: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # False: the owner unit keeps it off the public list of answers (留言选登).
+    published: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
     first_reply_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     resolution_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
@@ -203,6 +207,7 @@ class EventKind(StrEnum):
     supervise = "supervise"  # 督办
     # A pause awaiting the citizen ran out (ZHAOCUO_PAUSE_MAX_WORKDAYS): the clocks resumed.
     pause_expired = "pause_expired"
+    publication_changed = "publication_changed"
 
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
@@ -219,6 +224,7 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.urge: "催办",
     EventKind.supervise: "督办",
     EventKind.pause_expired: "补充期满，恢复计时",
+    EventKind.publication_changed: "调整是否公开选登",
 }
 describe_enum(EventKind, EVENT_KIND_LABELS)
 

@@ -11,12 +11,12 @@ from app.errors import TooManyRequests
 from app.metrics import REPORTS_SUBMITTED
 from app.reports import service
 from app.reports.schemas import (
-    ReportCreate,
     ReportPublic,
     ReportReceipt,
     SupplementIn,
     TrackingCode,
 )
+from app.reports.submission import SUBMISSION_BODY, PreparedSubmission, prepare_submission
 from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
@@ -63,17 +63,28 @@ def read_rate_limited(request: Request) -> None:
     dependencies=[Depends(rate_limited)],
     summary="提交找错留言 (submit a report)",
     responses=error_responses(413, 422, 429),
+    openapi_extra={"requestBody": SUBMISSION_BODY},
 )
 def submit_report(
-    report_in: ReportCreate,
+    submission: PreparedSubmission = Depends(prepare_submission),
     session: Session = RequestSession,
     now=Depends(get_now),
     calendar: WorkCalendar = Depends(get_work_calendar),
     settings: Settings = Depends(get_app_settings),
 ) -> ReportReceipt:
-    """Report an error on a government website. Keep the tracking code to follow it up."""
+    """Report an error on a government website. Keep the tracking code to follow it up.
+
+    Send JSON, or the same fields as `multipart/form-data` with up to 3 screenshots in
+    `screenshots`; a file that is not a PNG, JPEG, WebP or GIF image (by its bytes), or too
+    large, is a 422 naming it, and nothing is stored.
+    """
     report = service.submit(
-        session=session, report_in=report_in, now=now, calendar=calendar, settings=settings
+        session=session,
+        report_in=submission.report_in,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+        attachments=submission.attachments,
     )
     REPORTS_SUBMITTED.labels(routed=str(report.owner_unit_id is not None).lower()).inc()
     return service.receipt(session=session, report=report)

@@ -32,6 +32,7 @@ from app.reports.models import (
     ReportStatus,
     Verdict,
 )
+from app.reports.screenshots import AttachmentInfo
 
 TRACKING_CODE_DESCRIPTION = "查询码: 16 letters and digits, the citizen's key to the report"
 RECEIVED_DATE_DESCRIPTION = (
@@ -276,6 +277,7 @@ class ReportPublic(LocalDates):
     first_reply: str | None = Field(description="the unit's first reply (首次答复)")
     final_answer: str | None = Field(description="the unit's final answer on closing it")
     question: str | None = Field(description="what the unit asked, while it awaits you")
+    attachment_count: int = Field(description="how many screenshots were attached (not shown)")
     events: list[PublicEvent] = Field(description="the report's history, oldest first")
 
 
@@ -352,6 +354,12 @@ class ReportDetail(ReportSummary):
     paused_at: LocalDateTime | None = Field(description="since when it awaits the citizen")
     paused_workdays: int = Field(description="working days paused on the current clock")
     clock: int = Field(description="clocks started so far (each transfer starts one)")
+    published: bool = Field(
+        description="shown on the public list of answers once resolved (false: kept off it)"
+    )
+    attachments: list[AttachmentInfo] = Field(
+        description="the citizen's screenshots (owner unit and above only)"
+    )
     events: list[ReportEventOut] = Field(description="the whole history, oldest first")
 
 

@@ -1,6 +1,7 @@
 """The report lifecycle: intake, routing, the unit workflow and its event history."""
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,8 @@ from app.config import Settings
 from app.directory import service as directory
 from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.reports import screenshots
+from app.reports.attachments import PreparedImage
 from app.reports.clocks import (
     compute_deadlines,
     end_of_local_day,
@@ -149,8 +152,9 @@ def submit(
     now: datetime,
     calendar: WorkCalendar,
     settings: Settings,
+    attachments: Sequence[PreparedImage] = (),
 ) -> Report:
-    """Take a citizen's report and route it by site code, then by the page's host."""
+    """Take a citizen's report (with its prepared screenshots) and route it by site or host."""
     site = directory.find_site_for(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
@@ -175,6 +179,7 @@ def submit(
         )
     session.add(report)
     session.flush()
+    screenshots.store(session=session, report_id=report.id, images=attachments, now=now)
     record_event(
         session=session,
         settings=settings,
@@ -283,6 +288,7 @@ def public_view(*, session: Session, report: Report) -> ReportPublic:
         first_reply=report.first_reply,
         final_answer=report.final_answer,
         question=question,
+        attachment_count=screenshots.count(session=session, report_id=report.id),
         events=[
             _public_event(session=session, event=e) for e in events if e.kind in PUBLIC_EVENT_KINDS
         ],
@@ -387,18 +393,22 @@ def _get_for_update(*, session: Session, principal: Principal, report_id: int) -
 
 
 def _can_see_contact(*, session: Session, principal: Principal, report: Report) -> bool:
-    """Contact details stay with the owner unit and its supervisors, even for admins."""
+    """Contact details and screenshots stay with the owner unit and its supervisors."""
     return report.owner_unit_id is not None and directory.is_within(
         session=session, unit_id=report.owner_unit_id, root_unit_id=principal.unit_id
     )
 
 
 def unit_view(*, session: Session, principal: Principal, report: Report) -> ReportDetail:
-    """A report as a unit that may see it sees it: its history, contact only if entitled."""
+    """A report as a unit that may see it sees it: history; contact, screenshots if entitled."""
     events = events_of(session=session, report_id=report.id)
-    update: dict[str, Any] = {"events": [ReportEventOut.model_validate(e) for e in events]}
+    update: dict[str, Any] = {
+        "events": [ReportEventOut.model_validate(e) for e in events],
+        "attachments": screenshots.infos(session=session, report_id=report.id),
+    }
     if not _can_see_contact(session=session, principal=principal, report=report):
         update |= {"citizen_name": None, "citizen_phone": None, "citizen_email": None}
+        update["attachments"] = []  # screenshots too stay with the owner unit and above
     return ReportDetail.model_validate(report, update=update)
 
 

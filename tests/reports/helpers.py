@@ -1,12 +1,29 @@
 """What the report tests share: due instants, the stored report, a unit's action over the API."""
 
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from app.reports.models import Report
-from tests.conftest import Directory, local
+from tests.conftest import REPORT_ON_SITE_A1, Directory, local, submit_report
+
+CITIZEN = {"name": "欧阳明远", "phone": "13912345678", "email": "ouyang.mingyuan@example.com"}
+
+# A report with the citizen's contact details unless a test leaves them out (name=None, ...).
+submit = partial(submit_report, **CITIZEN)
+
+
+def payload(**changes) -> dict:
+    """The body a citizen sends, for posts that are meant to be refused."""
+    body = REPORT_ON_SITE_A1 | CITIZEN | changes
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def count(engine: Engine, model) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()
 
 
 def due(year: int, month: int, day: int) -> datetime:

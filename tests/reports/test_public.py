@@ -1,39 +1,21 @@
 """The citizen's side: submitting a report, routing it, reading it back, supplementing it."""
 
 from datetime import datetime
-from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from app.config import Settings
 from app.main import create_app
 from app.reports.models import Report, ReportEvent
 from app.reports.service import TRACKING_ALPHABET, TRACKING_LENGTH
-from tests.conftest import REPORT_ON_SITE_A1, Directory, local, submit_report
-
-CITIZEN = {"name": "欧阳明远", "phone": "13912345678", "email": "ouyang.mingyuan@example.com"}
-
-
-def payload(**changes) -> dict:
-    """The body a citizen sends, for posts that are meant to be refused."""
-    body = REPORT_ON_SITE_A1 | CITIZEN | changes
-    return {key: value for key, value in body.items() if value is not None}
+from tests.conftest import REPORT_ON_SITE_A1, Directory, local
+from tests.reports.helpers import CITIZEN, count, payload, submit
 
 
 def instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def count(engine: Engine, model) -> int:
-    with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(model)).one()
-
-
-# Every report here carries the citizen's contact details unless a test leaves them out.
-submit = partial(submit_report, **CITIZEN)
 
 
 # --- submitting and routing -------------------------------------------------------------
