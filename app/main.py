@@ -26,6 +26,7 @@ from app.errors import install_error_handler, install_validation_error_handler
 from app.logs import accepted_request_id, request_id
 from app.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, UNMATCHED_ROUTE
 from app.migrate import current_revision, head_revision
+from app.reports.router_extensions import router as extensions_router
 from app.reports.router_public import router as public_router
 from app.reports.router_unit import router as unit_router
 from app.request_body import RequestBodyGuard
@@ -220,6 +221,7 @@ def create_app(
     app.add_middleware(RequestContext)
     app.include_router(public_router)
     app.include_router(unit_router)
+    app.include_router(extensions_router)
     app.include_router(directory_router)
     app.include_router(calendar_router)
     app.include_router(notifications_router)

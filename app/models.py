@@ -4,6 +4,7 @@ from app.audit.models import AdminHistory
 from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
+from app.reports.extension_models import ExtensionRequest
 from app.reports.models import Report, ReportEvent
 from app.sla.models import EscalationRung, Notification
 from app.stats.models import (
@@ -21,6 +22,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "EscalationRung",
+    "ExtensionRequest",
     "JobOutcome",
     "NoticeTemplate",
     "Notification",

@@ -106,6 +106,7 @@ UNSETTLED_COLUMNS = (
     "resolution_due_at",
     "paused_at",
     "handling_workdays",
+    "extended_at",
 )
 
 
@@ -174,7 +175,16 @@ class Report(SQLModel, table=True):
     )
     paused_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     paused_workdays: int = Field(default=0, description="working days paused on this clock")
+    # Working days approved extensions (延期) added to this clock's resolution due, and when
+    # the latest was approved (app.reports.extensions); a new clock starts without any.
+    extension_workdays: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    extended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     status_before_pause: ReportStatus | None = Field(default=None, max_length=20)
+
+    # Routing the citizen can trust: the site was closed when the report reached its owner;
+    # the page's host belongs to another site than the site code's (that site's code).
+    site_closed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    page_host_site_code: str | None = Field(default=None, max_length=20)
 
     # The next escalation rung and when it comes due; NULL when none is pending.
     next_rung: str | None = Field(default=None, max_length=30)
@@ -201,6 +211,9 @@ class EventKind(StrEnum):
     reminder = "reminder"
     urge = "urge"  # 催办
     supervise = "supervise"  # 督办
+    extension_requested = "extension_requested"  # 延期申请
+    extension_approved = "extension_approved"  # 延期批准
+    extension_refused = "extension_refused"  # 延期不予批准
 
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
@@ -216,6 +229,9 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.reminder: "到期提醒",
     EventKind.urge: "催办",
     EventKind.supervise: "督办",
+    EventKind.extension_requested: "申请延期办理",
+    EventKind.extension_approved: "批准延期办理",
+    EventKind.extension_refused: "不予批准延期",
 }
 describe_enum(EventKind, EVENT_KIND_LABELS)
 
@@ -230,6 +246,7 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.transferred,
         EventKind.info_requested,
         EventKind.supplemented,
+        EventKind.extension_approved,
     }
 )
 

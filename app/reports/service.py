@@ -11,6 +11,7 @@ from app.audit import service as audit
 from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
+from app.contract import local_instant_text
 from app.directory import service as directory
 from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -106,6 +107,7 @@ def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Setting
         first_reply_workdays=settings.first_reply_workdays,
         resolution_workdays=settings.resolution_workdays,
         paused_workdays=report.paused_workdays,
+        extension_workdays=report.extension_workdays,
     )
     report.first_reply_due_at = deadlines.first_reply_due_at
     report.resolution_due_at = deadlines.resolution_due_at
@@ -127,6 +129,9 @@ def _start_clock(
     report.paused_at = None
     report.paused_workdays = 0
     report.status_before_pause = None
+    # Extensions belong to a clock: the new one starts with none (app.reports.extensions).
+    report.extension_workdays = 0
+    report.extended_at = None
     apply_deadlines(report=report, calendar=calendar, settings=settings)
 
 
@@ -243,6 +248,15 @@ def _public_event(*, session: Session, event: ReportEvent) -> PublicEvent:
         case EventKind.declined:
             text = data.get("text")
             public = {"reason": data.get("reason")}
+        case EventKind.extension_approved:
+            # The new date and the days granted; the supervisor's note stays internal.
+            due = (data.get("resolution_due_at") or [None, None])[-1]
+            public = {
+                "workdays": data.get("workdays"),
+                "resolution_due_at": local_instant_text(datetime.fromisoformat(due))
+                if due
+                else None,
+            }
         case EventKind.transferred | EventKind.routed:
             # Internal notes stay internal; the citizen learns who holds the report now.
             public = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}
