@@ -12,6 +12,7 @@ from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
 from app.contract import local_instant_text
+from app.directory import routing
 from app.directory import service as directory
 from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -68,6 +69,7 @@ ACTION_LABELS = {
 }
 
 SYSTEM_ACTOR = "system"
+SITE_CLOSED_NOTICE = "该网站已关停，您的留言已转交其主办单位办理。"
 CITIZEN_ACTOR = "citizen"
 
 
@@ -150,9 +152,10 @@ def submit(
     settings: Settings,
 ) -> Report:
     """Take a citizen's report and route it by site code, then by the page's host."""
-    site = directory.find_site_for(
+    match = routing.match_site(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
+    site = match.site
     report = Report(
         tracking_code=new_tracking_code(),
         site_id=site.id if site else None,
@@ -164,6 +167,8 @@ def submit(
         citizen_phone=report_in.phone,
         citizen_email=str(report_in.email) if report_in.email else None,
         status=ReportStatus.unrouted,
+        site_closed=match.closed,
+        page_host_site_code=match.host_site_code,
         received_at=now,
         created_at=now,
         updated_at=now,
@@ -226,6 +231,8 @@ def receipt(*, session: Session, report: Report) -> ReportReceipt:
         first_reply_due_at=report.first_reply_due_at,
         resolution_due_at=report.resolution_due_at,
         deadlines_provisional=report.deadlines_provisional,
+        site_closed=report.site_closed,
+        site_notice=SITE_CLOSED_NOTICE if report.site_closed else None,
     )
 
 
