@@ -22,6 +22,7 @@ from app.config import Settings, get_settings
 from app.contract import use_business_zone
 from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
+from app.directory.router_lookup import router as unit_lookup_router
 from app.errors import install_error_handler, install_validation_error_handler
 from app.logs import accepted_request_id, request_id
 from app.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, UNMATCHED_ROUTE
@@ -222,6 +223,7 @@ def create_app(
     app.include_router(public_router)
     app.include_router(unit_router)
     app.include_router(extensions_router)
+    app.include_router(unit_lookup_router)
     app.include_router(directory_router)
     app.include_router(calendar_router)
     app.include_router(notifications_router)

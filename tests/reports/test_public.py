@@ -148,9 +148,7 @@ def test_report_nobody_owns_is_unrouted(client, directory: Directory, engine, si
         assert report.site_code == site_code
 
 
-def test_closed_site_still_goes_to_its_owner_and_the_receipt_says_so(
-    client, directory: Directory
-):
+def test_closed_site_still_goes_to_its_owner_and_the_receipt_says_so(client, directory: Directory):
     sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()["items"]
     site_a1 = next(s for s in sites if s["site_code"] == directory.site_a1)
     closed = client.patch(

@@ -82,7 +82,7 @@ def extended(session: Session, directory: Directory, settings: Settings) -> Dire
             settings=settings,
         )
 
-    e1, e2, e3 = submit(d.site_a1, 0), submit(d.site_a1, 1), submit(d.site_b1, 2)
+    e1, _e2, e3 = submit(d.site_a1, 0), submit(d.site_a1, 1), submit(d.site_b1, 2)
     extend(e1, d.dept_a1, 5, local(2026, 9, 28, 15, 0))
     extend(e3, d.dept_b1, 3, local(2026, 9, 29, 15, 0))
     reports.resolve(
