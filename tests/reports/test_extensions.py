@@ -18,6 +18,7 @@ from app.directory.service import create_unit
 from app.reports.models import Report
 from tests.conftest import Directory, local
 from tests.reports.test_unit_workflow import events_of, report_of, submit
+from tests.workdays.notices import notice_2027_fields
 
 RECEIVED = local(2026, 9, 9, 10, 0)
 FIRST_REPLY_DUE = "2026-09-11T23:59:59.999+08:00"
@@ -453,3 +454,29 @@ def test_workdays_outside_the_schema_are_422(client, directory: Directory, repor
     for workdays in (0, 61):
         response = ask(client, directory, report.id, workdays=workdays)
         assert response.status_code == 422, response.text
+
+
+def test_a_calendar_load_keeps_the_extension(client, directory: Directory, engine, clock):
+    # Received Tuesday 1 December 2026: resolution due Tuesday 22 December. Eight working days
+    # more reach Friday 1 January 2027, a working day by the weekend rule until 2027 is loaded.
+    clock.set(local(2026, 12, 1, 10, 0))
+    report = report_of(engine, submit(client))
+    clock.set(local(2026, 12, 10, 10, 0))
+    extension_id = ask(client, directory, report.id, workdays=8).json()["id"]
+    approved = decide(client, directory, extension_id, "approve")
+    assert approved.json()["resolution_due_after"] == "2027-01-01T23:59:59.999+08:00"
+    assert unit_detail(client, directory, report.id)["deadlines_provisional"] is True
+    clock.set(local(2026, 12, 11, 9, 0))
+
+    loaded = client.put(
+        "/api/v1/calendar/2027", json=notice_2027_fields(), headers=directory.auth("admin")
+    )
+
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["reports_moved"] == 1
+    # New Year's Day is a holiday: the eighth working day is Monday 4 January.
+    detail = unit_detail(client, directory, report.id)
+    assert detail["resolution_due_at"] == "2027-01-04T23:59:59.999+08:00"
+    assert detail["first_reply_due_at"] == "2026-12-03T23:59:59.999+08:00"
+    assert detail["deadlines_provisional"] is False
+    assert detail["extension_workdays"] == 8
