@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     first_reply_workdays: int = Field(2, ge=1)
     resolution_workdays: int = Field(15, ge=1)
     reminder_workdays_before: int = Field(1, ge=0)
+    # Deadline extensions (延期): working days in total per clock (app/reports/extensions.py).
+    max_extension_workdays: int = Field(10, ge=1, le=60)
 
     # Notifications go out only inside working hours on working days.
     working_hours_start: time = time(9, 0)

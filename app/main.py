@@ -23,10 +23,12 @@ from app.contract import use_business_zone
 from app.cors import ApiCors
 from app.db import create_db_engine, install_database_error_handler, session_scope
 from app.directory.router import router as directory_router
+from app.directory.router_lookup import router as unit_lookup_router
 from app.errors import install_error_handler, install_validation_error_handler
 from app.logs import accepted_request_id, request_id
 from app.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, UNMATCHED_ROUTE
 from app.migrate import current_revision, head_revision
+from app.reports.router_extensions import router as extensions_router
 from app.reports.router_front import answered_router
 from app.reports.router_front import unit_router as unit_front_router
 from app.reports.router_public import router as public_router
@@ -231,6 +233,8 @@ def create_app(
     app.include_router(unit_router)
     app.include_router(unit_front_router)
     app.include_router(answered_router)
+    app.include_router(extensions_router)
+    app.include_router(unit_lookup_router)
     app.include_router(directory_router)
     app.include_router(calendar_router)
     app.include_router(notifications_router)

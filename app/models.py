@@ -4,6 +4,7 @@ from app.audit.models import AdminHistory
 from app.auth import ApiToken
 from app.directory.models import Site, SiteHost, Unit
 from app.heartbeat import JobOutcome, SchedulerHeartbeat
+from app.reports.extension_models import ExtensionRequest
 from app.reports.models import Report, ReportEvent
 from app.reports.screenshots import ReportAttachment
 from app.sla.models import CitizenMessage, EscalationRung, Notification
@@ -23,6 +24,7 @@ __all__ = [
     "CalendarYear",
     "CitizenMessage",
     "EscalationRung",
+    "ExtensionRequest",
     "JobOutcome",
     "NoticeTemplate",
     "Notification",

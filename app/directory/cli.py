@@ -1,9 +1,10 @@
 """`zhaocuo import …`: load the site directory from CSV files; finding the unit a command names."""
 
+import difflib
 from pathlib import Path
 
 import typer
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.audit.models import cli_actor
 from app.db import session_scope
@@ -28,8 +29,26 @@ def unit_or_exit(*, session: Session, ref: str) -> Unit:
     if unit is None:
         missing = f"no unit with id {ref}" if ref.isdigit() else f"no unit named {ref!r}"
         typer.echo(f"error: {missing}", err=True)
+        if not ref.isdigit():
+            near = near_unit_names(session=session, name=ref)
+            if near:
+                typer.echo("did you mean: " + ", ".join(near), err=True)
         raise typer.Exit(1)
     return unit
+
+
+# Suggestions a mistyped unit name gets: names containing it first, then difflib's nearest.
+NEAR_NAMES_MAX = 5
+NEAR_NAMES_CUTOFF = 0.5
+
+
+def near_unit_names(*, session: Session, name: str) -> list[str]:
+    """Up to five unit names near a name that matches none: containing it, or close to it."""
+    names = list(session.exec(select(Unit.name).order_by(Unit.name)).all())
+    text = name.strip()
+    containing = [n for n in names if text and (text in n or n in text)]
+    close = difflib.get_close_matches(text, names, n=NEAR_NAMES_MAX, cutoff=NEAR_NAMES_CUTOFF)
+    return list(dict.fromkeys([*containing, *close]))[:NEAR_NAMES_MAX]
 
 
 def _print_summary(result: ImportResult) -> None:

@@ -141,9 +141,13 @@ def create_site(
     site_in: SiteCreate,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
+    now: datetime = Depends(get_now),
 ) -> SitePublic:
-    """Register a site, its owner unit and its host names (admin)."""
-    site = service.create_site(session=session, site_in=site_in, actor=principal.audit_actor)
+    """Register a site, its owner unit and its host names (admin). Unrouted reports with its
+    site code or one of its hosts reach its owner unit in the same transaction."""
+    site = service.create_site(
+        session=session, site_in=site_in, actor=principal.audit_actor, now=now
+    )
     return service.to_public(session=session, site=site)
 
 
@@ -158,10 +162,12 @@ def update_site(
     site_in: SiteUpdate,
     principal: Principal = Depends(require_admin),
     session: Session = RequestSession,
+    now: datetime = Depends(get_now),
 ) -> SitePublic:
-    """Change a site's name, owner unit, status or host names (admin)."""
+    """Change a site's name, owner unit, status or host names (admin). Reopening a closed
+    site routes the unrouted reports with its site code or hosts to its owner unit."""
     site = service.update_site(
-        session=session, site_id=site_id, site_in=site_in, actor=principal.audit_actor
+        session=session, site_id=site_id, site_in=site_in, actor=principal.audit_actor, now=now
     )
     return service.to_public(session=session, site=site)
 

@@ -1,5 +1,6 @@
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, literal
@@ -8,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit
 from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.db import utcnow
+from app.directory.hooks import route_waiting_reports
 from app.directory.models import (
     SITE_CODE_HINT,
     SITE_CODE_PATTERN,
@@ -322,8 +324,14 @@ def page_sites_public(
     return page, total
 
 
-def create_site(*, session: Session, site_in: SiteCreate, actor: Actor = SYSTEM_ACTOR) -> Site:
-    """Register a site with its owner unit and host names."""
+def create_site(
+    *,
+    session: Session,
+    site_in: SiteCreate,
+    actor: Actor = SYSTEM_ACTOR,
+    now: datetime | None = None,
+) -> Site:
+    """Register a site with its owner unit and host names; its waiting reports reach the owner."""
     try:
         check_site_code(site_in.site_code)
     except ValueError as exc:
@@ -353,14 +361,21 @@ def create_site(*, session: Session, site_in: SiteCreate, actor: Actor = SYSTEM_
         action=Action.created,
         after=audit.snapshot(site, hosts=hosts),
     )
+    route_waiting_reports(session=session, site=site, now=now or utcnow(), reason="site_created")
     return site
 
 
 def update_site(
-    *, session: Session, site_id: int, site_in: SiteUpdate, actor: Actor = SYSTEM_ACTOR
+    *,
+    session: Session,
+    site_id: int,
+    site_in: SiteUpdate,
+    actor: Actor = SYSTEM_ACTOR,
+    now: datetime | None = None,
 ) -> Site:
-    """Change a site's name, owner, status or hosts."""
+    """Change a site's name, owner, status or hosts; reopened, its waiting reports are routed."""
     site = get_site(session=session, site_id=site_id)
+    reopened = site.status == SiteStatus.closed and site_in.status == SiteStatus.active
     before = audit.snapshot(site, hosts=site_hosts(session=session, site_id=site.id))
     changes = site_in.model_dump(exclude_unset=True, exclude={"hosts"})
     if changes.get("owner_unit_id") is not None:
@@ -383,6 +398,10 @@ def update_site(
         after=audit.snapshot(site, hosts=site_hosts(session=session, site_id=site.id)),
         at=site.updated_at,
     )
+    if reopened:
+        route_waiting_reports(
+            session=session, site=site, now=now or site.updated_at, reason="site_reopened"
+        )
     return site
 
 

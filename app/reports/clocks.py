@@ -37,11 +37,15 @@ def compute_deadlines(
     first_reply_workdays: int,
     resolution_workdays: int,
     paused_workdays: int = 0,
+    extension_workdays: int = 0,
 ) -> Deadlines:
-    """Due instants for a clock started at received_at, moved by the working days paused."""
+    """Due instants for a clock started at received_at, moved by the working days paused;
+    the resolution also by the working days of approved extensions (never the first reply)."""
     received_on = local_date(received_at, tz)
     first_due = calendar.add_workdays(received_on, first_reply_workdays + paused_workdays)
-    resolution_due = calendar.add_workdays(received_on, resolution_workdays + paused_workdays)
+    resolution_due = calendar.add_workdays(
+        received_on, resolution_workdays + paused_workdays + extension_workdays
+    )
     return Deadlines(
         first_reply_due_at=end_of_local_day(first_due, tz),
         resolution_due_at=end_of_local_day(resolution_due, tz),

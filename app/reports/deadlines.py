@@ -1,12 +1,13 @@
 """Keeping open reports' due dates true to the calendar in force.
 
-A report's due dates are a function of its local receipt date and the working days it was
-paused, so the recompute never loads reports: per batch of ids it reads the distinct
-(paused days, due dates, provisional) groups with the receipt instants they span, computes
-the new dates of each (group, receipt day) in Python with the pure calendar, keeps those that
-move in a temporary table, and moves the batch's reports with one UPDATE joined to it, their
-events written by the same statement (PostgreSQL) or the next (SQLite). Memory follows the
-distinct groups, not the open reports.
+A report's due dates are a function of its local receipt date, the working days it was
+paused and those its approved extensions added, so the recompute never loads reports: per
+batch of ids it reads the distinct (paused days, extension days, due dates, provisional)
+groups with the receipt instants they span, computes the new dates of each (group, receipt
+day) in Python with the pure calendar, keeps those that move in a temporary table, and
+moves the batch's reports with one UPDATE joined to it, their events written by the same
+statement (PostgreSQL) or the next (SQLite). Memory follows the distinct groups, not the
+open reports.
 
 The UPDATE names the old due dates and the status it expects: a report closed, transferred or
 resumed by a concurrent transaction no longer matches and is left alone (on PostgreSQL the
@@ -65,6 +66,7 @@ _moves = Table(
     "zc_deadline_move",
     _scratch,
     Column("paused", Integer, nullable=False),
+    Column("extended", Integer, nullable=False),
     Column("old_first", UtcDateTime(), nullable=False),
     Column("old_resolution", UtcDateTime(), nullable=False),
     Column("old_provisional", Boolean, nullable=False),
@@ -82,6 +84,7 @@ _CLOCKED = ", ".join(f"'{status.value}'" for status in CLOCKED_STATUSES)
 _MATCH = f"""
     r.id >= :low AND r.id < :high AND r.status IN ({_CLOCKED})
     AND r.paused_workdays = m.paused
+    AND r.extension_workdays = m.extended
     AND r.first_reply_due_at = m.old_first
     AND r.resolution_due_at = m.old_resolution
     AND r.deadlines_provisional = m.old_provisional
@@ -133,6 +136,7 @@ def _groups_query(low: int, high: int):
     return (
         select(
             col(Report.paused_workdays),
+            col(Report.extension_workdays),
             col(Report.first_reply_due_at),
             col(Report.resolution_due_at),
             col(Report.deadlines_provisional),
@@ -149,6 +153,7 @@ def _groups_query(low: int, high: int):
         )
         .group_by(
             Report.paused_workdays,
+            Report.extension_workdays,
             Report.first_reply_due_at,
             Report.resolution_due_at,
             Report.deadlines_provisional,
@@ -168,10 +173,18 @@ class _Planner:
         """The rows of zc_deadline_move for groups not seen before, only those that move."""
         tz = self.settings.tz
         rows = []
-        for paused, old_first, old_resolution, old_provisional, earliest, latest in groups:
+        for (
+            paused,
+            extended,
+            old_first,
+            old_resolution,
+            old_provisional,
+            earliest,
+            latest,
+        ) in groups:
             day, last_day = local_date(earliest, tz), local_date(latest, tz)
             while day <= last_day:
-                key = (paused, old_first, old_resolution, old_provisional, day)
+                key = (paused, extended, old_first, old_resolution, old_provisional, day)
                 if key not in self.seen:
                     self.seen.add(key)
                     row = self._move(key)
@@ -181,7 +194,7 @@ class _Planner:
         return rows
 
     def _move(self, key: tuple) -> dict | None:
-        paused, old_first, old_resolution, old_provisional, day = key
+        paused, extended, old_first, old_resolution, old_provisional, day = key
         settings, calendar, tz = self.settings, self.calendar, self.settings.tz
         start = start_of_local_day(day, tz)
         new = compute_deadlines(
@@ -191,6 +204,7 @@ class _Planner:
             first_reply_workdays=settings.first_reply_workdays,
             resolution_workdays=settings.resolution_workdays,
             paused_workdays=paused,
+            extension_workdays=extended,
         )
         before = (old_first, old_resolution, bool(old_provisional))
         after = (new.first_reply_due_at, new.resolution_due_at, new.provisional)
@@ -208,6 +222,7 @@ class _Planner:
         }
         return {
             "paused": paused,
+            "extended": extended,
             "old_first": old_first,
             "old_resolution": old_resolution,
             "old_provisional": before[2],

@@ -106,6 +106,7 @@ UNSETTLED_COLUMNS = (
     "resolution_due_at",
     "paused_at",
     "handling_workdays",
+    "extended_at",
 )
 
 
@@ -178,7 +179,16 @@ class Report(SQLModel, table=True):
     )
     paused_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     paused_workdays: int = Field(default=0, description="working days paused on this clock")
+    # Working days approved extensions (延期) added to this clock's resolution due, and when
+    # the latest was approved (app.reports.extensions); a new clock starts without any.
+    extension_workdays: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    extended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     status_before_pause: ReportStatus | None = Field(default=None, max_length=20)
+
+    # Routing the citizen can trust: the site was closed when the report reached its owner;
+    # the page's host belongs to another site than the site code's (that site's code).
+    site_closed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    page_host_site_code: str | None = Field(default=None, max_length=20)
 
     # The next escalation rung and when it comes due; NULL when none is pending.
     next_rung: str | None = Field(default=None, max_length=30)
@@ -208,6 +218,9 @@ class EventKind(StrEnum):
     # A pause awaiting the citizen ran out (ZHAOCUO_PAUSE_MAX_WORKDAYS): the clocks resumed.
     pause_expired = "pause_expired"
     publication_changed = "publication_changed"
+    extension_requested = "extension_requested"  # 延期申请
+    extension_approved = "extension_approved"  # 延期批准
+    extension_refused = "extension_refused"  # 延期不予批准
 
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
@@ -225,6 +238,9 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.supervise: "督办",
     EventKind.pause_expired: "补充期满，恢复计时",
     EventKind.publication_changed: "调整是否公开选登",
+    EventKind.extension_requested: "申请延期办理",
+    EventKind.extension_approved: "批准延期办理",
+    EventKind.extension_refused: "不予批准延期",
 }
 describe_enum(EventKind, EVENT_KIND_LABELS)
 
@@ -240,6 +256,7 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.info_requested,
         EventKind.supplemented,
         EventKind.pause_expired,
+        EventKind.extension_approved,
     }
 )
 

@@ -12,11 +12,11 @@ from app.contract import MAX_ID, LimitQuery, OffsetQuery, Page, error_responses
 from app.db import RequestSession
 from app.deps import get_now
 from app.directory.models import SITE_CODE_MAX
-from app.reports import extensions, screenshots, service
+from app.reports import publication, screenshots, service
 from app.reports.answered import MONTH_REGEX, AnsweredReport, list_answered
 from app.reports.attachments import MEDIA_TYPES
-from app.reports.extensions import PublicationIn
 from app.reports.models import Category
+from app.reports.publication import PublicationIn
 from app.reports.router_public import read_rate_limited
 from app.reports.schemas import GivenSiteCode, ReportDetail
 
@@ -49,7 +49,7 @@ def read_attachment(
     session: Session = RequestSession,
 ) -> Response:
     """The n-th screenshot of a report, for its owner unit and the units above it only."""
-    attachment = extensions.read_attachment(
+    attachment = publication.read_attachment(
         session=session, principal=principal, report_id=report_id, n=n
     )
     name = screenshots.filename(report_id=report_id, attachment=attachment)
@@ -79,7 +79,7 @@ def set_publication(
     now: datetime = Depends(get_now),
 ) -> ReportDetail:
     """The owner unit keeps a report off the public list (留言选登) or shows it again."""
-    report = extensions.set_publication(
+    report = publication.set_publication(
         session=session,
         principal=principal,
         report_id=report_id,

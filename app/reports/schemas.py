@@ -239,6 +239,13 @@ class ReportReceipt(LocalDates):
     first_reply_due_at: LocalDateTime | None = Field(description=FIRST_REPLY_DUE_DESCRIPTION)
     resolution_due_at: LocalDateTime | None = Field(description=RESOLUTION_DUE_DESCRIPTION)
     deadlines_provisional: bool = Field(description=PROVISIONAL_DESCRIPTION)
+    site_closed: bool = Field(
+        default=False,
+        description="the site is closed (已关停); the report still goes to its owner unit",
+    )
+    site_notice: str | None = Field(
+        default=None, description="a sentence for the citizen about the site, when it is closed"
+    )
 
 
 class PublicEvent(SQLModel):
@@ -359,6 +366,16 @@ class ReportDetail(ReportSummary):
     )
     attachments: list[AttachmentInfo] = Field(
         description="the citizen's screenshots (owner unit and above only)"
+    )
+    site_closed: bool = Field(
+        description="the site was closed when the report reached its owner unit"
+    )
+    page_host_site_code: str | None = Field(
+        description="the code of another site whose host the page URL has: the report may be "
+        "about that site rather than the one its site code names"
+    )
+    extension_workdays: int = Field(
+        description="working days approved extensions (延期) added to this clock's resolution due"
     )
     events: list[ReportEventOut] = Field(description="the whole history, oldest first")
 

@@ -12,6 +12,8 @@ from app.audit import service as audit
 from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
+from app.contract import local_instant_text
+from app.directory import routing
 from app.directory import service as directory
 from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -70,6 +72,7 @@ ACTION_LABELS = {
 }
 
 SYSTEM_ACTOR = "system"
+SITE_CLOSED_NOTICE = "该网站已关停，您的留言已转交其主办单位办理。"
 CITIZEN_ACTOR = "citizen"
 
 
@@ -115,6 +118,7 @@ def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Setting
         first_reply_workdays=settings.first_reply_workdays,
         resolution_workdays=settings.resolution_workdays,
         paused_workdays=report.paused_workdays,
+        extension_workdays=report.extension_workdays,
     )
     report.first_reply_due_at = deadlines.first_reply_due_at
     report.resolution_due_at = deadlines.resolution_due_at
@@ -136,6 +140,9 @@ def _start_clock(
     report.paused_at = None
     report.paused_workdays = 0
     report.status_before_pause = None
+    # Extensions belong to a clock: the new one starts with none (app.reports.extensions).
+    report.extension_workdays = 0
+    report.extended_at = None
     apply_deadlines(report=report, calendar=calendar, settings=settings)
 
 
@@ -154,10 +161,11 @@ def submit(
     settings: Settings,
     attachments: Sequence[PreparedImage] = (),
 ) -> Report:
-    """Take a citizen's report (with its prepared screenshots) and route it by site or host."""
-    site = directory.find_site_for(
+    """Take a citizen's report and its screenshots; route it by site code, then by page host."""
+    match = routing.match_site(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
+    site = match.site
     report = Report(
         tracking_code=new_tracking_code(),
         site_id=site.id if site else None,
@@ -169,6 +177,8 @@ def submit(
         citizen_phone=report_in.phone,
         citizen_email=str(report_in.email) if report_in.email else None,
         status=ReportStatus.unrouted,
+        site_closed=match.closed,
+        page_host_site_code=match.host_site_code,
         received_at=now,
         created_at=now,
         updated_at=now,
@@ -233,6 +243,8 @@ def receipt(*, session: Session, report: Report) -> ReportReceipt:
         first_reply_due_at=report.first_reply_due_at,
         resolution_due_at=report.resolution_due_at,
         deadlines_provisional=report.deadlines_provisional,
+        site_closed=report.site_closed,
+        site_notice=SITE_CLOSED_NOTICE if report.site_closed else None,
     )
 
 
@@ -255,6 +267,15 @@ def _public_event(*, session: Session, event: ReportEvent) -> PublicEvent:
         case EventKind.declined:
             text = data.get("text")
             public = {"reason": data.get("reason")}
+        case EventKind.extension_approved:
+            # The new date and the days granted; the supervisor's note stays internal.
+            due = (data.get("resolution_due_at") or [None, None])[-1]
+            public = {
+                "workdays": data.get("workdays"),
+                "resolution_due_at": local_instant_text(datetime.fromisoformat(due))
+                if due
+                else None,
+            }
         case EventKind.transferred | EventKind.routed:
             # Internal notes stay internal; the citizen learns who holds the report now.
             public = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from pydantic import ConfigDict, field_validator
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.contract import LocalDateTime
@@ -62,6 +62,7 @@ class SettledFigures(SQLModel, table=True):
     first_replies_in_time: int = 0
     late_first_replies: int = 0
     handling_workdays_total: int = 0
+    extended: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     # No overdue_open: a closed report is never overdue.
 
 

@@ -246,9 +246,25 @@ def overview(stats: StatsOut, setup: NoticeSetup | None = None, name: Name = _pl
         overdue.append(f"{totals.overdue_unanswered}条留言超期未答复")
     if overdue:
         text += f"截至{cutoff_text(stats)}，尚有" + "、".join(overdue) + "。"
+    text += extension_text(stats, setup, name)
     if stats.unrouted:
         text += f"另有{stats.unrouted}条留言尚未确定主办单位，未计入以上数字。"
     return text
+
+
+def extension_text(stats: StatsOut, setup: NoticeSetup | None = None, name: Name = _plain) -> str:
+    """The units whose reports were given more time (延期), by count, as the other lists."""
+    limit = (setup or NoticeSetup()).max_names
+    counted = [(name(u.unit_name), u.own.extended) for u in stats.units if u.own.extended]
+    if len(counted) == 1:
+        return f"{counted[0][0]}有{counted[0][1]}条留言经批准延期办理。"
+    if counted:
+        total = sum(count for _, count in counted)
+        return (
+            f"{len(counted)}家单位共有{total}条留言经批准延期办理："
+            f"{counted_names(counted, limit)}。"
+        )
+    return ""
 
 
 def _change_text(stats: StatsOut, setup: NoticeSetup) -> str:
@@ -457,6 +473,7 @@ def annex_columns(stats: StatsOut) -> list[Column]:
         Column("平均办理时间（工作日）", 9, "0.0"),
         Column("超期未答复", 7),
         Column("超期未办结", 7),
+        Column("批准延期", 7),
         Column("存在问题", 28, wrap=True),
     ]
 
@@ -538,6 +555,7 @@ def _figure_cells(figures: Figures, stats: StatsOut, *, as_text: bool, flagged: 
         handling,
         figures.overdue_unanswered,
         figures.overdue_unresolved,
+        figures.extended,
     ]
 
 

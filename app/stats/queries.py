@@ -114,6 +114,10 @@ def figure_columns(as_of: datetime) -> list[ColumnElement]:
         ).label("overdue_unanswered"),
         # A unit is not held to a resolution whose due date is still ahead (a period not over).
         _count(and_(not_(closed), not_(resolution_past_due))).label("resolutions_not_due"),
+        # Approved before the cut-off (app.reports.extensions): resolution_due_at is already the
+        # extended date, and an approval only ever comes before the old date passed, so every
+        # cut-off judges lateness against the date in force at it.
+        _count(_at_or_before(report.c.extended_at, as_of)).label("extended"),
     ]
 
 

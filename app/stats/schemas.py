@@ -25,6 +25,7 @@ COUNT_FIELDS = (
     "overdue_open",
     "overdue_unanswered",
     "resolutions_not_due",
+    "extended",
 )
 
 
@@ -88,6 +89,10 @@ class Figures(Record):
     resolutions_not_due: int = Field(
         description="valid, open, and their resolution due not passed at the cut-off"
     )
+    extended: int = Field(
+        description="given more time (延期) by an approved extension by the cut-off, on the "
+        "current clock; their lateness is judged against the extended date"
+    )
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int | None]) -> "Figures":
@@ -123,6 +128,7 @@ class Figures(Record):
             overdue_unanswered=overdue_unanswered,
             overdue_unresolved=overdue_open - overdue_unanswered,
             resolutions_not_due=int(get("resolutions_not_due") or 0),
+            extended=int(get("extended") or 0),
         )
 
     @classmethod

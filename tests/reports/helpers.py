@@ -6,7 +6,7 @@ from functools import partial
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.reports.models import Report
+from app.reports.models import Report, ReportEvent
 from tests.conftest import REPORT_ON_SITE_A1, Directory, local, submit_report
 
 CITIZEN = {"name": "欧阳明远", "phone": "13912345678", "email": "ouyang.mingyuan@example.com"}
@@ -42,3 +42,9 @@ def act(client, directory: Directory, report_id: int, action: str, body: dict, w
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def events_of(engine: Engine, report_id: int) -> list[ReportEvent]:
+    with Session(engine) as session:
+        query = select(ReportEvent).where(ReportEvent.report_id == report_id)
+        return list(session.exec(query.order_by(ReportEvent.id)).all())

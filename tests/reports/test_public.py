@@ -123,7 +123,7 @@ def test_report_nobody_owns_is_unrouted(client, directory: Directory, engine, si
         assert report.site_code == site_code
 
 
-def test_closed_site_no_longer_routes(client, directory: Directory):
+def test_closed_site_still_goes_to_its_owner_and_the_receipt_says_so(client, directory: Directory):
     sites = client.get("/api/v1/sites", headers=directory.auth("admin")).json()["items"]
     site_a1 = next(s for s in sites if s["site_code"] == directory.site_a1)
     closed = client.patch(
@@ -133,7 +133,10 @@ def test_closed_site_no_longer_routes(client, directory: Directory):
 
     receipt = submit(client)
 
-    assert receipt["status"] == "unrouted"
+    assert receipt["status"] == "assigned"
+    assert receipt["owner_unit_name"] == "甲市教育局"
+    assert receipt["site_closed"] is True
+    assert receipt["site_notice"] == "该网站已关停，您的留言已转交其主办单位办理。"
 
 
 @pytest.mark.parametrize("site_code", ["6108000003", "bm07000001", "BT00000001", "12BM010001"])

@@ -3,13 +3,13 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 
 from app.errors import Conflict
 from app.reports import service
-from app.reports.models import Report, ReportEvent
+from app.reports.models import Report
 from tests.conftest import Directory, local, submit_report
+from tests.reports.helpers import events_of
+from tests.reports.helpers import stored as report_of
 
 HANDLER_A1 = "handler_a1"
 CITIZEN = {"name": "林晓", "phone": "13800138000"}
@@ -17,17 +17,6 @@ CITIZEN = {"name": "林晓", "phone": "13800138000"}
 
 def instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def report_of(engine: Engine, tracking_code: str) -> Report:
-    with Session(engine) as session:
-        return session.exec(select(Report).where(Report.tracking_code == tracking_code)).one()
-
-
-def events_of(engine: Engine, report_id: int) -> list[ReportEvent]:
-    with Session(engine) as session:
-        query = select(ReportEvent).where(ReportEvent.report_id == report_id)
-        return list(session.exec(query.order_by(ReportEvent.id)).all())
 
 
 def act(
