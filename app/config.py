@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     resolution_workdays: int = Field(15, ge=1)
     reminder_workdays_before: int = Field(1, ge=0)
 
+    # The citizen rates a closing within N working days of it (app/reports/ratings.py); an
+    # open report of the same site, category and page within N days is a possible duplicate.
+    rating_window_workdays: int = Field(10, ge=1)
+    duplicate_window_days: int = Field(30, ge=0)
+
     # Notifications go out only inside working hours on working days.
     working_hours_start: time = time(9, 0)
     working_hours_end: time = time(18, 0)
@@ -52,6 +57,8 @@ class Settings(BaseSettings):
     completion_rate_threshold: float = 0.70
     average_handling_threshold: float = 15.0
     ranking_min_valid: int = 5
+    # A unit with at least ranking_min_valid ratings is flagged below this satisfaction rate.
+    min_satisfaction_rate: float = Field(0.80, ge=0, le=1)
     # Names a notice's list of units prints before "等N家单位（详见附件）".
     notice_max_names: int = 10
 

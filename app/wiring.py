@@ -7,7 +7,7 @@ planning its escalation and telling its unit) it calls a hook that this module f
 
 from app.reports import deadlines
 from app.reports import hooks as report_hooks
-from app.sla import escalation, notify
+from app.sla import escalation, notify, reopening
 from app.workdays import hooks as workday_hooks
 
 
@@ -17,3 +17,4 @@ def install_hooks() -> None:
     report_hooks.install(
         plan_next_rung=escalation.plan_next_rung, notify_new_report=notify.notify_new_report
     )
+    report_hooks.install_reopening(notify_reopened=reopening.notify_reopened)

@@ -93,6 +93,24 @@ DECLINE_REASON_LABELS: dict[DeclineReason, str] = {
 describe_enum(DeclineReason, DECLINE_REASON_LABELS)
 
 
+class Rating(StrEnum):
+    """The citizen's rating of a closing (评价), stored as text."""
+
+    satisfied = "satisfied"  # 满意
+    basically_satisfied = "basically_satisfied"  # 基本满意
+    dissatisfied = "dissatisfied"  # 不满意
+
+
+RATING_LABELS: dict[Rating, str] = {
+    Rating.satisfied: "满意",
+    Rating.basically_satisfied: "基本满意",
+    Rating.dissatisfied: "不满意",
+}
+describe_enum(Rating, RATING_LABELS)
+# The ratings 满意率 counts as satisfied.
+SATISFIED_RATINGS = (Rating.satisfied, Rating.basically_satisfied)
+
+
 # Every column statistics read of a report (app.stats.queries.figure_columns), the receipt
 # first for the period's range.
 UNSETTLED_COLUMNS = (
@@ -129,6 +147,8 @@ class Report(SQLModel, table=True):
             postgresql_where=text("settled = false"),
             sqlite_where=text("settled = 0"),
         ),
+        # Possible duplicates at intake: one indexed lookup (app/reports/duplicates.py).
+        Index("ix_report_duplicate_lookup", "page_url_key", "site_id", "category", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -180,6 +200,24 @@ class Report(SQLModel, table=True):
     next_rung: str | None = Field(default=None, max_length=30)
     next_rung_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), index=True))
 
+    # Rating and reopening (app/reports/ratings.py): the window is set on the first closing; the
+    # citizen rates once; a dissatisfied rating with a reason reopens it once.
+    rating: str | None = Field(default=None, max_length=30, description="a Rating value")
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text))
+    rated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    rating_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    reopened_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+    # Duplicates (app/reports/duplicates.py): the page address normalised, and its SHA-256 that
+    # the lookup index holds (a long address would not fit a PostgreSQL index entry).
+    normalized_page_url: str | None = Field(default=None, sa_column=Column(Text))
+    page_url_key: str | None = Field(default=None, max_length=64)
+    possible_duplicate_ids: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
+    duplicate_of_id: int | None = Field(default=None, foreign_key="report.id")
+
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
@@ -201,6 +239,8 @@ class EventKind(StrEnum):
     reminder = "reminder"
     urge = "urge"  # 催办
     supervise = "supervise"  # 督办
+    rated = "rated"  # 网民评价
+    reopened = "reopened"  # 重办
 
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
@@ -216,6 +256,8 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.reminder: "到期提醒",
     EventKind.urge: "催办",
     EventKind.supervise: "督办",
+    EventKind.rated: "网民评价",
+    EventKind.reopened: "重新办理",
 }
 describe_enum(EventKind, EVENT_KIND_LABELS)
 
@@ -230,6 +272,8 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.transferred,
         EventKind.info_requested,
         EventKind.supplemented,
+        EventKind.rated,
+        EventKind.reopened,
     }
 )
 

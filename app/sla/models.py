@@ -45,6 +45,7 @@ class NotificationKind(StrEnum):
     urge = "urge"
     supervise = "supervise"
     nightly_report = "nightly_report"
+    reopened = "reopened"
 
 
 describe_enum(
@@ -55,6 +56,7 @@ describe_enum(
         NotificationKind.urge: "催办",
         NotificationKind.supervise: "督办",
         NotificationKind.nightly_report: "每日时限报告",
+        NotificationKind.reopened: "网民不满意重办",
     },
 )
 

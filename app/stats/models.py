@@ -62,6 +62,10 @@ class SettledFigures(SQLModel, table=True):
     first_replies_in_time: int = 0
     late_first_replies: int = 0
     handling_workdays_total: int = 0
+    ratings: int = 0
+    satisfied_ratings: int = 0
+    reopened: int = 0
+    duplicates_declined: int = 0
     # No overdue_open: a closed report is never overdue.
 
 
