@@ -124,6 +124,11 @@ UNSETTLED_COLUMNS = (
     "resolution_due_at",
     "paused_at",
     "handling_workdays",
+    # The citizen loop (app/reports/ratings.py, app/reports/duplicates.py).
+    "decline_reason",
+    "rating",
+    "rated_at",
+    "reopened_at",
 )
 
 

@@ -23,6 +23,30 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEW_FIGURES = ("ratings", "satisfied_ratings", "reopened", "duplicates_declined")
+# ix_report_unsettled holds every column statistics read of a report not settled yet.
+UNSETTLED_COLUMNS = [
+    "received_at",
+    "owner_unit_id",
+    "status",
+    "verdict",
+    "closed_at",
+    "first_responded_at",
+    "first_reply_due_at",
+    "resolution_due_at",
+    "paused_at",
+    "handling_workdays",
+]
+LOOP_COLUMNS = ["decline_reason", "rating", "rated_at", "reopened_at"]
+
+
+def _unsettled_index(batch_op, columns: list[str]) -> None:
+    batch_op.create_index(
+        "ix_report_unsettled",
+        columns,
+        unique=False,
+        postgresql_where=sa.text("settled = false"),
+        sqlite_where=sa.text("settled = 0"),
+    )
 
 
 def upgrade() -> None:
@@ -58,6 +82,8 @@ def upgrade() -> None:
             ["page_url_key", "site_id", "category", "received_at"],
             unique=False,
         )
+        batch_op.drop_index("ix_report_unsettled")
+        _unsettled_index(batch_op, UNSETTLED_COLUMNS + LOOP_COLUMNS)
     with op.batch_alter_table("settled_figures", schema=None) as batch_op:
         for name in NEW_FIGURES:
             batch_op.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
@@ -71,6 +97,8 @@ def downgrade() -> None:
         for name in NEW_FIGURES:
             batch_op.drop_column(name)
     with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_unsettled")
+        _unsettled_index(batch_op, UNSETTLED_COLUMNS)
         batch_op.drop_index("ix_report_duplicate_lookup")
         batch_op.drop_constraint(batch_op.f("fk_report_duplicate_of_id_report"), type_="foreignkey")
         for name in (
