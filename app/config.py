@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     # Deadline extensions (延期): working days in total per clock (app/reports/extensions.py).
     max_extension_workdays: int = Field(10, ge=1, le=60)
 
+    # The citizen rates a closing within N working days of it (app/reports/ratings.py); an
+    # open report of the same site, category and page within N days is a possible duplicate.
+    rating_window_workdays: int = Field(10, ge=1)
+    duplicate_window_days: int = Field(30, ge=0)
+
     # Notifications go out only inside working hours on working days.
     working_hours_start: time = time(9, 0)
     working_hours_end: time = time(18, 0)
@@ -58,6 +63,8 @@ class Settings(BaseSettings):
     completion_rate_threshold: float = 0.70
     average_handling_threshold: float = 15.0
     ranking_min_valid: int = 5
+    # A unit with at least ranking_min_valid ratings is flagged below this satisfaction rate.
+    min_satisfaction_rate: float = Field(0.80, ge=0, le=1)
     # Names a notice's list of units prints before "等N家单位（详见附件）".
     notice_max_names: int = 10
 

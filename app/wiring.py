@@ -8,7 +8,7 @@ planning its escalation and telling its unit) it calls a hook that this module f
 from app.directory import hooks as directory_hooks
 from app.reports import deadlines, site_routing
 from app.reports import hooks as report_hooks
-from app.sla import citizen, escalation, notify
+from app.sla import citizen, escalation, notify, reopening
 from app.workdays import hooks as workday_hooks
 
 
@@ -21,3 +21,4 @@ def install_hooks() -> None:
         notify_new_report=notify.notify_new_report,
         on_event=citizen.on_report_event,
     )
+    report_hooks.install_reopening(notify_reopened=reopening.notify_reopened)

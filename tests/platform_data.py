@@ -33,6 +33,7 @@ class Expected:
     confirmed: int = 0
     in_time: int = 0
     handling: int = 0
+    duplicates: int = 0
     handling_days: list[int] = field(default_factory=list)
 
     def figures(self) -> Figures:
@@ -49,6 +50,7 @@ class Expected:
                 "late_first_replies": valid - self.in_time,
                 "handling_workdays_total": self.handling,
                 "overdue_open": 0,
+                "duplicates_declined": self.duplicates,
             }
         )
 
@@ -75,6 +77,7 @@ def expected_figures(rows: list[dict[str, str]], days: OfficialDays) -> dict[str
             tally.received += 1
             if row["status"] in DECLINED:
                 tally.declined += 1
+                tally.duplicates += DECLINED[row["status"]] == DeclineReason.duplicate
                 continue
             # Within 2 working days: by the end of the 2nd working day after created_date.
             tally.in_time += replied <= days.nth_after(created, 2)

@@ -21,9 +21,9 @@ from app.clock import FrozenClock
 from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
-from app.reports import service
-from app.reports.models import EventKind, Report, ReportEvent, Verdict
-from app.reports.schemas import ReportCreate, ResolveIn
+from app.reports import ratings, service
+from app.reports.models import EventKind, Rating, Report, ReportEvent, Verdict
+from app.reports.schemas import RatingIn, ReportCreate, ResolveIn
 from app.scheduler import Leadership, ScheduledJobs, run_nightly, run_sweep
 from app.sla.escalation import sweep
 from app.sla.models import EscalationRung, NotificationKind, Rung
@@ -338,6 +338,16 @@ def test_the_nightly_slot_settles_and_produces_every_night_missed_since_the_firs
             report_id=first,
             resolve_in=ResolveIn(verdict=Verdict.confirmed, text="已更正。"),
             now=local(2026, 11, 20, 10, 0),
+            calendar=CALENDAR,
+            settings=settings,
+        )
+        # Rated, so final: a closing that can still be rated is not settled (its window runs
+        # until 4 December).
+        ratings.rate(
+            session=session,
+            tracking_code=session.get(Report, first).tracking_code,
+            rating_in=RatingIn(rating=Rating.satisfied),
+            now=local(2026, 11, 20, 12, 0),
             calendar=CALENDAR,
             settings=settings,
         )

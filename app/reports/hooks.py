@@ -58,3 +58,13 @@ def clear_next_rung(*, report: Report) -> None:
     """A paused or closed clock has no rung pending."""
     report.next_rung = None
     report.next_rung_at = None
+
+
+def install_reopening(*, notify_reopened: Callable[..., int | None]) -> None:
+    """Hand in the function that tells the owner's supervisor of a reopened report."""
+    _installed["notify_reopened"] = notify_reopened
+
+
+def notify_reopened(**arguments: Any) -> int | None:
+    """Tell the owner's parent that a citizen's rating reopened a report (sla.reopening)."""
+    return _hook("notify_reopened")(**arguments)

@@ -93,6 +93,24 @@ DECLINE_REASON_LABELS: dict[DeclineReason, str] = {
 describe_enum(DeclineReason, DECLINE_REASON_LABELS)
 
 
+class Rating(StrEnum):
+    """The citizen's rating of a closing (评价), stored as text."""
+
+    satisfied = "satisfied"  # 满意
+    basically_satisfied = "basically_satisfied"  # 基本满意
+    dissatisfied = "dissatisfied"  # 不满意
+
+
+RATING_LABELS: dict[Rating, str] = {
+    Rating.satisfied: "满意",
+    Rating.basically_satisfied: "基本满意",
+    Rating.dissatisfied: "不满意",
+}
+describe_enum(Rating, RATING_LABELS)
+# The ratings 满意率 counts as satisfied.
+SATISFIED_RATINGS = (Rating.satisfied, Rating.basically_satisfied)
+
+
 # Every column statistics read of a report (app.stats.queries.figure_columns), the receipt
 # first for the period's range.
 UNSETTLED_COLUMNS = (
@@ -107,6 +125,11 @@ UNSETTLED_COLUMNS = (
     "paused_at",
     "handling_workdays",
     "extended_at",
+    # The citizen loop (app/reports/ratings.py, app/reports/duplicates.py).
+    "decline_reason",
+    "rating",
+    "rated_at",
+    "reopened_at",
 )
 
 
@@ -132,6 +155,8 @@ class Report(SQLModel, table=True):
             postgresql_where=text("settled = false"),
             sqlite_where=text("settled = 0"),
         ),
+        # Possible duplicates at intake: one indexed lookup (app/reports/duplicates.py).
+        Index("ix_report_duplicate_lookup", "page_url_key", "site_id", "category", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -194,6 +219,24 @@ class Report(SQLModel, table=True):
     next_rung: str | None = Field(default=None, max_length=30)
     next_rung_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), index=True))
 
+    # Rating and reopening (app/reports/ratings.py): the window is set on the first closing; the
+    # citizen rates once; a dissatisfied rating with a reason reopens it once.
+    rating: str | None = Field(default=None, max_length=30, description="a Rating value")
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text))
+    rated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    rating_due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    reopened_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+    # Duplicates (app/reports/duplicates.py): the page address normalised, and its SHA-256 that
+    # the lookup index holds (a long address would not fit a PostgreSQL index entry).
+    normalized_page_url: str | None = Field(default=None, sa_column=Column(Text))
+    page_url_key: str | None = Field(default=None, max_length=64)
+    possible_duplicate_ids: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
+    duplicate_of_id: int | None = Field(default=None, foreign_key="report.id")
+
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
@@ -221,6 +264,8 @@ class EventKind(StrEnum):
     extension_requested = "extension_requested"  # 延期申请
     extension_approved = "extension_approved"  # 延期批准
     extension_refused = "extension_refused"  # 延期不予批准
+    rated = "rated"  # 网民评价
+    reopened = "reopened"  # 重办
 
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
@@ -241,6 +286,8 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.extension_requested: "申请延期办理",
     EventKind.extension_approved: "批准延期办理",
     EventKind.extension_refused: "不予批准延期",
+    EventKind.rated: "网民评价",
+    EventKind.reopened: "重新办理",
 }
 describe_enum(EventKind, EVENT_KIND_LABELS)
 
@@ -257,6 +304,8 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.supplemented,
         EventKind.pause_expired,
         EventKind.extension_approved,
+        EventKind.rated,
+        EventKind.reopened,
     }
 )
 

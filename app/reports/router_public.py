@@ -9,8 +9,9 @@ from app.db import RequestSession
 from app.deps import get_app_settings, get_now, get_work_calendar
 from app.errors import TooManyRequests
 from app.metrics import REPORTS_SUBMITTED
-from app.reports import service
+from app.reports import ratings, service
 from app.reports.schemas import (
+    RatingIn,
     ReportPublic,
     ReportReceipt,
     SupplementIn,
@@ -97,10 +98,12 @@ def submit_report(
     responses=error_responses(404, 422, 429),
     dependencies=[Depends(read_rate_limited)],
 )
-def read_report(tracking_code: TrackingCodePath, session: Session = RequestSession) -> ReportPublic:
+def read_report(
+    tracking_code: TrackingCodePath, session: Session = RequestSession, now=Depends(get_now)
+) -> ReportPublic:
     """A report's status, answers and timeline, by tracking code."""
     report = service.get_by_tracking_code(session=session, tracking_code=tracking_code)
-    return service.public_view(session=session, report=report)
+    return service.public_view(session=session, report=report, now=now)
 
 
 @router.post(
@@ -127,4 +130,33 @@ def supplement_report(
         calendar=calendar,
         settings=settings,
     )
-    return service.public_view(session=session, report=report)
+    return service.public_view(session=session, report=report, now=now)
+
+
+@router.post(
+    "/{tracking_code}/rating",
+    response_model=ReportPublic,
+    dependencies=[Depends(rate_limited)],
+    summary="评价办理结果 (rate the answer)",
+    responses=error_responses(404, 409, 413, 422, 429),
+)
+def rate_report(
+    tracking_code: TrackingCodePath,
+    rating_in: RatingIn,
+    session: Session = RequestSession,
+    now=Depends(get_now),
+    calendar: WorkCalendar = Depends(get_work_calendar),
+    settings: Settings = Depends(get_app_settings),
+) -> ReportPublic:
+    """Rate a resolved or declined report once, within the rating window after its closing
+    (ZHAOCUO_RATING_WINDOW_WORKDAYS working days). `dissatisfied` with a comment (the reason)
+    sends the report back to its unit on a new clock, once."""
+    report = ratings.rate(
+        session=session,
+        tracking_code=tracking_code,
+        rating_in=rating_in,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+    )
+    return service.public_view(session=session, report=report, now=now)

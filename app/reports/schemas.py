@@ -29,6 +29,7 @@ from app.reports.models import (
     Category,
     DeclineReason,
     EventKind,
+    Rating,
     ReportStatus,
     Verdict,
 )
@@ -50,6 +51,7 @@ PHONE_PATTERN = "^ *((\\+?86)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6}
 DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 2000
 SUPPLEMENT_MAX = QUESTION_MAX = NOTE_MAX = 2000
 ANSWER_MAX = 5000
+RATING_COMMENT_MAX = 1000
 # A site code as a citizen types it: blank means "I don't know it".
 GivenSiteCode = Annotated[
     SingleLineText(SITE_CODE_MAX),
@@ -263,6 +265,15 @@ class PublicEvent(SQLModel):
     )
 
 
+class DuplicateOriginal(SQLModel):
+    """The original of a report declined as its duplicate: its status and answers only."""
+
+    status: ReportStatus = Field(description="the original's state")
+    verdict: Verdict | None = Field(description="its verdict once resolved (办结)")
+    first_reply: str | None = Field(description="its first reply (首次答复)")
+    final_answer: str | None = Field(description="its final answer on closing it")
+
+
 class ReportPublic(LocalDates):
     """A report as anyone holding its tracking code sees it: never contact details."""
 
@@ -286,6 +297,38 @@ class ReportPublic(LocalDates):
     question: str | None = Field(description="what the unit asked, while it awaits you")
     attachment_count: int = Field(description="how many screenshots were attached (not shown)")
     events: list[PublicEvent] = Field(description="the report's history, oldest first")
+    rating: Rating | None = Field(default=None, description="your rating (评价), once given")
+    rating_comment: str | None = Field(default=None, description="what you wrote with it")
+    rated_at: LocalDateTime | None = Field(default=None, description="when you rated it")
+    rating_open: bool = Field(
+        default=False, description="whether you may rate it now (once, after it is closed)"
+    )
+    rating_open_until: LocalDateTime | None = Field(
+        default=None, description="the end of the time to rate it, while rating is open"
+    )
+    reopened_at: LocalDateTime | None = Field(
+        default=None, description="when your dissatisfied rating sent it back to the unit (重办)"
+    )
+    original: DuplicateOriginal | None = Field(
+        default=None,
+        description="declined as a duplicate: the original report's status and answers",
+    )
+
+
+class RatingIn(SQLModel):
+    """The citizen's rating of the answer (评价), once, after a resolution or decline."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"rating": "dissatisfied", "comment": "页面上的错别字仍未改正。"}]
+        }
+    )
+
+    rating: Rating = Field(description="satisfied, basically satisfied or dissatisfied")
+    comment: MultiLineText(RATING_COMMENT_MAX) | None = Field(
+        default=None,
+        description="why; with dissatisfied, a reason sends the report back to the unit once",
+    )
 
 
 class SupplementIn(SQLModel):
@@ -336,6 +379,14 @@ class ReportEventOut(SQLModel):
     )
 
 
+class PossibleDuplicate(SQLModel):
+    """An open report of the same site, category and page, found when this one came in."""
+
+    id: int = Field(description="the other report's id")
+    status: ReportStatus = Field(description="its state now")
+    received_at: LocalDateTime = Field(description="when it was received")
+
+
 class ReportDetail(ReportSummary):
     """A report as the units that may see it see it.
 
@@ -378,6 +429,22 @@ class ReportDetail(ReportSummary):
         description="working days approved extensions (延期) added to this clock's resolution due"
     )
     events: list[ReportEventOut] = Field(description="the whole history, oldest first")
+    rating: Rating | None = Field(default=None, description="the citizen's rating (评价)")
+    rating_comment: str | None = Field(default=None, description="what the citizen wrote with it")
+    rated_at: LocalDateTime | None = Field(default=None, description="when the citizen rated it")
+    rating_due_at: LocalDateTime | None = Field(
+        default=None, description="the end of the citizen's time to rate the closing"
+    )
+    reopened_at: LocalDateTime | None = Field(
+        default=None, description="when a dissatisfied rating reopened it (重办)"
+    )
+    duplicate_of_id: int | None = Field(
+        default=None, description="declined as a duplicate of this report"
+    )
+    possible_duplicates: list[PossibleDuplicate] = Field(
+        default_factory=list,
+        description="open reports of the same site, category and page found at intake",
+    )
 
 
 class ReplyIn(SQLModel):
@@ -408,12 +475,23 @@ class DeclineIn(SQLModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"reason": "duplicate", "text": "与您此前的留言重复，已在原留言中答复。"}]
+            "examples": [
+                {
+                    "reason": "duplicate",
+                    "text": "与您此前的留言重复，已在原留言中答复。",
+                    "duplicate_of": 41,
+                }
+            ]
         }
     )
 
     reason: DeclineReason = Field(description="why it is not taken up")
     text: Answer = Field(description="the answer the citizen reads")
+    duplicate_of: Id | None = Field(
+        default=None,
+        description="with the reason duplicate (and only then): the original report's id, a "
+        "report of the same owner unit",
+    )
 
 
 class TransferIn(SQLModel):

@@ -13,11 +13,12 @@ from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
 from app.contract import local_instant_text
+from app.db import utcnow
 from app.directory import routing
 from app.directory import service as directory
 from app.directory.models import Site, Unit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
-from app.reports import screenshots
+from app.reports import duplicates, screenshots
 from app.reports.attachments import PreparedImage
 from app.reports.clocks import (
     compute_deadlines,
@@ -40,10 +41,13 @@ from app.reports.models import (
     ReportEvent,
     ReportStatus,
 )
+from app.reports.rating_window import open_rating_window, rating_open
 from app.reports.schemas import (
     DeclineIn,
+    DuplicateOriginal,
     InboxFilters,
     InfoRequestIn,
+    PossibleDuplicate,
     PublicEvent,
     ReplyIn,
     ReportCreate,
@@ -187,6 +191,9 @@ def submit(
         _start_clock(
             report=report, unit_id=site.owner_unit_id, now=now, calendar=calendar, settings=settings
         )
+    duplicates.record_possible_duplicates(
+        session=session, report=report, now=now, settings=settings
+    )
     session.add(report)
     session.flush()
     screenshots.store(session=session, report_id=report.id, images=attachments, now=now)
@@ -276,14 +283,20 @@ def _public_event(*, session: Session, event: ReportEvent) -> PublicEvent:
                 if due
                 else None,
             }
+        case EventKind.rated:
+            text = data.get("text")
+            public = {"rating": data.get("rating")}
+        case EventKind.reopened:
+            text = data.get("text")
+            public = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}
         case EventKind.transferred | EventKind.routed:
             # Internal notes stay internal; the citizen learns who holds the report now.
             public = {"unit": unit_name(session=session, unit_id=data.get("to_unit_id"))}
     return PublicEvent(kind=event.kind, at=event.at, text=text, data=public)
 
 
-def public_view(*, session: Session, report: Report) -> ReportPublic:
-    """What the holder of a tracking code may see: status, answers, history; no contact."""
+def public_view(*, session: Session, report: Report, now: datetime | None = None) -> ReportPublic:
+    """What the holder of a tracking code may see: status, answers, history, rating; no contact."""
     site = session.get(Site, report.site_id) if report.site_id else None
     events = events_of(session=session, report_id=report.id)
     question = None
@@ -313,7 +326,32 @@ def public_view(*, session: Session, report: Report) -> ReportPublic:
         events=[
             _public_event(session=session, event=e) for e in events if e.kind in PUBLIC_EVENT_KINDS
         ],
+        **_rating_and_original(session=session, report=report, now=now or utcnow()),
     )
+
+
+def _rating_and_original(*, session: Session, report: Report, now: datetime) -> dict[str, Any]:
+    """The public view's rating fields, and a declined duplicate's original (answers only)."""
+    can_rate = rating_open(report=report, now=now)
+    original = duplicates.original_of(session=session, report=report)
+    return {
+        "rating": report.rating,
+        "rating_comment": report.rating_comment,
+        "rated_at": report.rated_at,
+        "rating_open": can_rate,
+        "rating_open_until": report.rating_due_at if can_rate else None,
+        "reopened_at": report.reopened_at,
+        "original": (
+            DuplicateOriginal(
+                status=original.status,
+                verdict=original.verdict,
+                first_reply=original.first_reply,
+                final_answer=original.final_answer,
+            )
+            if original is not None
+            else None
+        ),
+    }
 
 
 def _end_pause(*, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings) -> int:
@@ -426,6 +464,10 @@ def unit_view(*, session: Session, principal: Principal, report: Report) -> Repo
     update: dict[str, Any] = {
         "events": [ReportEventOut.model_validate(e) for e in events],
         "attachments": screenshots.infos(session=session, report_id=report.id),
+        "possible_duplicates": [
+            PossibleDuplicate(id=other.id, status=other.status, received_at=other.received_at)
+            for other in duplicates.visible_duplicates(session=session, report=report)
+        ],
     }
     if not _can_see_contact(session=session, principal=principal, report=report):
         update |= {"citizen_name": None, "citizen_phone": None, "citizen_email": None}
@@ -461,6 +503,7 @@ def _close(*, report: Report, now: datetime, calendar: WorkCalendar, settings: S
         _end_pause(report=report, now=now, calendar=calendar, settings=settings)
     _mark_responded(report, now)
     report.closed_at = now
+    open_rating_window(report=report, now=now, calendar=calendar, settings=settings)
     report.handling_workdays = handling_workdays(
         calendar=calendar,
         received_at=report.assigned_at,
@@ -545,9 +588,18 @@ def decline(
     settings: Settings,
 ) -> Report:
     """Do not take a report up (不予受理), with the reason and an answer for the citizen."""
+    # A bad payload is 422 whatever the report's state, before the row is locked.
+    duplicates.check_decline_payload(reason=decline_in.reason, duplicate_of=decline_in.duplicate_of)
     report = _get_for_update(session=session, principal=principal, report_id=report_id)
     _require_owner(principal=principal, report=report)
     _require_status(report, CLOCKED_STATUSES, "decline")
+    data: dict[str, Any] = {"reason": decline_in.reason.value, "text": decline_in.text}
+    if decline_in.duplicate_of is not None:
+        original = duplicates.resolve_original(
+            session=session, report=report, duplicate_of=decline_in.duplicate_of
+        )
+        report.duplicate_of_id = original.id
+        data["duplicate_of"] = original.id
     _close(report=report, now=now, calendar=calendar, settings=settings)
     report.status = ReportStatus.declined
     report.decline_reason = decline_in.reason
@@ -559,7 +611,7 @@ def decline(
         kind=EventKind.declined,
         principal=principal,
         at=now,
-        data={"reason": decline_in.reason.value, "text": decline_in.text},
+        data=data,
     )
     _touch(session=session, report=report, now=now)
     return report

@@ -46,6 +46,7 @@ class NotificationKind(StrEnum):
     supervise = "supervise"
     nightly_report = "nightly_report"
     pause_expired = "pause_expired"
+    reopened = "reopened"
 
 
 describe_enum(
@@ -57,6 +58,7 @@ describe_enum(
         NotificationKind.supervise: "督办",
         NotificationKind.nightly_report: "每日时限报告",
         NotificationKind.pause_expired: "补充期满，恢复计时",
+        NotificationKind.reopened: "网民不满意重办",
     },
 )
 

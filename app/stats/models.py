@@ -63,6 +63,10 @@ class SettledFigures(SQLModel, table=True):
     late_first_replies: int = 0
     handling_workdays_total: int = 0
     extended: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    ratings: int = 0
+    satisfied_ratings: int = 0
+    reopened: int = 0
+    duplicates_declined: int = 0
     # No overdue_open: a closed report is never overdue.
 
 

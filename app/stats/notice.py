@@ -238,6 +238,7 @@ def overview(stats: StatsOut, setup: NoticeSetup | None = None, name: Name = _pl
         figures.append("已办结的留言均在受理当日办结")
     if figures:
         text += "，".join(figures) + "。"
+    text += loop_overview(totals)
     text += _change_text(stats, setup)
     overdue = []
     if totals.overdue_unresolved:
@@ -414,7 +415,57 @@ def problem_parts(
         parts.append(
             Problem("（四）留言超期未办理。", f"截至{cutoff_text(stats)}，" + "".join(sentences))
         )
+    if satisfaction := low_satisfaction_problem(stats, len(parts) + 1, name, limit):
+        parts.append(satisfaction)
     return parts
+
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def loop_overview(totals: Figures) -> str:
+    """The ratings, reopenings and duplicates of 一、总体情况, when there are any."""
+    sentences = []
+    if totals.ratings:
+        rate = percent_text(totals.satisfied_ratings, totals.ratings)
+        sentences.append(
+            f"网民评价{totals.ratings}条，其中满意和基本满意{totals.satisfied_ratings}条，"
+            f"满意率{rate}"
+        )
+    if totals.reopened:
+        sentences.append(f"因网民不满意重新办理{totals.reopened}条")
+    if totals.duplicates_declined:
+        sentences.append(f"作为重复留言不予受理{totals.duplicates_declined}条")
+    return "；".join(sentences) + "。" if sentences else ""
+
+
+def low_satisfaction_problem(
+    stats: StatsOut, number: int, name: Name = _plain, limit: int = 10
+) -> Problem | None:
+    """The units whose 满意率 is below the threshold, with enough ratings to judge; or None."""
+    threshold = stats.thresholds.satisfaction_rate
+    low = sorted(
+        _flagged(stats, Flag.low_satisfaction),
+        key=lambda u: (u.own.satisfied_ratings / u.own.ratings, pinyin_key(u.unit_name)),
+    )
+    if not low:
+        return None
+
+    def rate(unit: UnitStats) -> str:
+        return percent_text(unit.own.satisfied_ratings, unit.own.ratings, below=threshold)
+
+    limit_text = threshold_percent(threshold)
+    heading = f"（{NUMERALS[number - 1]}）网民满意率低于{limit_text}。"
+    if len(low) == 1:
+        unit = low[0]
+        text = (
+            f"{name(unit.unit_name)}收到网民评价{unit.own.ratings}条，"
+            f"满意率为{rate(unit)}，低于{limit_text}。"
+        )
+    else:
+        listed = [f"{name(u.unit_name)}（{rate(u)}）" for u in low]
+        text = f"{len(low)}家单位网民满意率低于{limit_text}：{_names(listed, len(low), limit)}。"
+    return Problem(heading, text)
 
 
 def problems(stats: StatsOut, setup: NoticeSetup | None = None, name: Name = _plain) -> list[str]:
@@ -474,11 +525,15 @@ def annex_columns(stats: StatsOut) -> list[Column]:
         Column("超期未答复", 7),
         Column("超期未办结", 7),
         Column("批准延期", 7),
+        Column("网民评价", 7),
+        Column("满意率", 9, "0.0%"),
+        Column("重办", 7),
+        Column("重复留言", 7),
         Column("存在问题", 28, wrap=True),
     ]
 
 
-RATE_COLUMNS = (8, 9)
+RATE_COLUMNS = (8, 9, 16)
 MEAN_COLUMN = 11
 
 
@@ -498,6 +553,8 @@ def flag_text(stats: StatsOut, unit: UnitStats) -> str:
         parts.append(
             f"{unit.own.late_first_replies}条留言未在{limits.first_reply_workdays}个工作日内答复"
         )
+    if Flag.low_satisfaction in unit.flags:
+        parts.append(f"满意率低于{threshold_percent(limits.satisfaction_rate)}")
     return "；".join(parts)
 
 
@@ -543,6 +600,25 @@ def _figure_cells(figures: Figures, stats: StatsOut, *, as_text: bool, flagged: 
         completion = _rate_value(figures.resolved, figures.valid, below)
         on_time = _rate_value(figures.first_replies_in_time, figures.first_replies_due, None)
         handling = _mean_value(figures.handling_workdays_total, figures.resolved, above)
+    return [
+        *_main_cells(figures, completion, on_time, handling),
+        *_loop_cells(figures, stats, as_text=as_text, flagged=flagged),
+    ]
+
+
+def _loop_cells(figures: Figures, stats: StatsOut, *, as_text: bool, flagged: bool) -> list[Cell]:
+    """网民评价, 满意率, 重办, 重复留言."""
+    below = stats.thresholds.satisfaction_rate if flagged else None
+    if not figures.ratings:
+        satisfaction = None
+    elif as_text:
+        satisfaction = percent_text(figures.satisfied_ratings, figures.ratings, below=below)
+    else:
+        satisfaction = _rate_value(figures.satisfied_ratings, figures.ratings, below)
+    return [figures.ratings, satisfaction, figures.reopened, figures.duplicates_declined]
+
+
+def _main_cells(figures: Figures, completion: Cell, on_time: Cell, handling: Cell) -> list[Cell]:
     return [
         figures.received,
         figures.declined,

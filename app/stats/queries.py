@@ -28,7 +28,15 @@ from sqlalchemy.sql.selectable import CTE
 from sqlmodel import Session
 
 from app.directory.models import Unit
-from app.reports.models import EventKind, Report, ReportEvent, ReportStatus, Verdict
+from app.reports.models import (
+    SATISFIED_RATINGS,
+    DeclineReason,
+    EventKind,
+    Report,
+    ReportEvent,
+    ReportStatus,
+    Verdict,
+)
 from app.stats.models import SettledFigures, SlaReport
 from app.stats.schemas import COUNT_FIELDS
 
@@ -118,6 +126,21 @@ def figure_columns(as_of: datetime) -> list[ColumnElement]:
         # extended date, and an approval only ever comes before the old date passed, so every
         # cut-off judges lateness against the date in force at it.
         _count(_at_or_before(report.c.extended_at, as_of)).label("extended"),
+        *_loop_columns(as_of, declined),
+    ]
+
+
+def _loop_columns(as_of: datetime, declined: ColumnElement[bool]) -> list[ColumnElement]:
+    """Ratings, satisfied ratings (满意率's numerator), reopenings and declined duplicates."""
+    rated = _at_or_before(report.c.rated_at, as_of)
+    satisfied = report.c.rating.in_([rating.value for rating in SATISFIED_RATINGS])
+    return [
+        _count(rated).label("ratings"),
+        _count(and_(rated, satisfied)).label("satisfied_ratings"),
+        _count(_at_or_before(report.c.reopened_at, as_of)).label("reopened"),
+        _count(and_(declined, report.c.decline_reason == DeclineReason.duplicate.value)).label(
+            "duplicates_declined"
+        ),
     ]
 
 

@@ -26,6 +26,11 @@ COUNT_FIELDS = (
     "overdue_unanswered",
     "resolutions_not_due",
     "extended",
+    # The citizen loop (app/reports/ratings.py, app/reports/duplicates.py).
+    "ratings",
+    "satisfied_ratings",
+    "reopened",
+    "duplicates_declined",
 )
 
 
@@ -93,6 +98,19 @@ class Figures(Record):
         description="given more time (延期) by an approved extension by the cut-off, on the "
         "current clock; their lateness is judged against the extended date"
     )
+    ratings: int = Field(default=0, description="reports the citizen rated by the cut-off (评价)")
+    satisfied_ratings: int = Field(
+        default=0, description="of the ratings, satisfied or basically satisfied"
+    )
+    satisfaction_rate: float | None = Field(
+        default=None, description="satisfied_ratings / ratings (满意率)"
+    )
+    reopened: int = Field(
+        default=0, description="reopened by a dissatisfied rating by the cut-off (重办)"
+    )
+    duplicates_declined: int = Field(
+        default=0, description="declined as duplicates of another report by the cut-off"
+    )
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int | None]) -> "Figures":
@@ -129,6 +147,7 @@ class Figures(Record):
             overdue_unresolved=overdue_open - overdue_unanswered,
             resolutions_not_due=int(get("resolutions_not_due") or 0),
             extended=int(get("extended") or 0),
+            **_loop_figures(get),
         )
 
     @classmethod
@@ -141,10 +160,24 @@ class Figures(Record):
         return cls.from_counts(sums)
 
 
+def _loop_figures(get) -> dict[str, Any]:
+    """The ratings, reopenings and duplicates of a statistics row, with the 满意率."""
+    ratings = int(get("ratings") or 0)
+    satisfied = int(get("satisfied_ratings") or 0)
+    return {
+        "ratings": ratings,
+        "satisfied_ratings": satisfied,
+        "satisfaction_rate": satisfied / ratings if ratings else None,
+        "reopened": int(get("reopened") or 0),
+        "duplicates_declined": int(get("duplicates_declined") or 0),
+    }
+
+
 class Flag(StrEnum):
     low_completion = "low_completion"  # 办结率低于阈值
     slow_handling = "slow_handling"  # 平均办理时间超过阈值
     late_first_replies = "late_first_replies"  # 有留言未按时首次答复
+    low_satisfaction = "low_satisfaction"  # 满意率低于阈值
 
 
 describe_enum(
@@ -153,6 +186,7 @@ describe_enum(
         Flag.low_completion: "办结率低于阈值",
         Flag.slow_handling: "平均办理时间超过阈值",
         Flag.late_first_replies: "有留言未按时首次答复",
+        Flag.low_satisfaction: "网民满意率低于阈值",
     },
 )
 
@@ -198,6 +232,10 @@ class Thresholds(BaseModel):
     average_handling_workdays: float = Field(description="flagged above this average")
     ranking_min_valid: int = Field(description="ranked only with this many valid reports")
     first_reply_workdays: int = Field(description="first reply due within this many days")
+    satisfaction_rate: float = Field(
+        default=0.8,
+        description="flagged below this 满意率 with at least ranking_min_valid ratings",
+    )
 
 
 class PeriodOut(BaseModel):

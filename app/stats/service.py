@@ -129,6 +129,11 @@ def unit_flags(figures: Figures, thresholds: Thresholds) -> list[Flag]:
         flags.append(Flag.slow_handling)
     if figures.late_first_replies:
         flags.append(Flag.late_first_replies)
+    if (
+        figures.ratings >= thresholds.ranking_min_valid
+        and figures.satisfied_ratings < thresholds.satisfaction_rate * figures.ratings
+    ):
+        flags.append(Flag.low_satisfaction)
     return flags
 
 
@@ -252,6 +257,7 @@ def thresholds_of(settings: Settings) -> Thresholds:
         average_handling_workdays=settings.average_handling_threshold,
         ranking_min_valid=settings.ranking_min_valid,
         first_reply_workdays=settings.first_reply_workdays,
+        satisfaction_rate=settings.min_satisfaction_rate,
     )
 
 

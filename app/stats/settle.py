@@ -7,12 +7,29 @@ owner's rows for the local month and year of receipt, once, and marks it settled
 over whole months then read those rows plus the reports not settled yet, rather than every
 report. A cut-off before the latest settled closing, or a zone other than the rows', reads
 every report.
+
+A closed report that its citizen can still rate is the one exception: a rating changes its
+figures and a dissatisfied one reopens it. So a report is settled only once it is rated or
+its rating window has passed (or it never had one: imported reports), and the latest of its
+closing and its rating is what a cut-off must be past to read its row.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, and_, delete, false, func, literal, select, true, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlmodel import Session
 
 from app.config import Settings
@@ -149,14 +166,23 @@ def settle(*, session: Session, now: datetime, settings: Settings) -> SettleResu
         report.c.owner_unit_id.is_not(None),
         report.c.status.in_([status.value for status in CLOSED_STATUSES]),
         report.c.closed_at <= now,
+        # Final: rated, or no longer rateable (app/reports/ratings.py).
+        or_(
+            and_(report.c.rated_at.is_not(None), report.c.rated_at <= now),
+            report.c.rating_due_at.is_(None),
+            report.c.rating_due_at < now,
+        ),
     )
-    first, last, latest_closing = session.execute(
+    first, last, latest_closing, latest_rating = session.execute(
         select(
             func.min(report.c.received_at),
             func.max(report.c.received_at),
             func.max(report.c.closed_at),
+            func.max(report.c.rated_at),
         ).where(settleable)
     ).one()
+    if latest_rating is not None:
+        latest_closing = max(latest_closing, latest_rating)
     settled = months = 0
     if first is not None:
         tz = settings.tz

@@ -10,26 +10,11 @@ from app.reports.models import Report
 from tests.conftest import Directory, local, submit_report
 from tests.reports.helpers import events_of
 from tests.reports.helpers import stored as report_of
-
-HANDLER_A1 = "handler_a1"
-CITIZEN = {"name": "林晓", "phone": "13800138000"}
+from tests.reports.workflow import HANDLER_A1, act, submit
 
 
 def instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def act(
-    client,
-    directory: Directory,
-    report_id: int,
-    action: str,
-    body: dict,
-    who=HANDLER_A1,
-    language: str | None = None,
-):
-    headers = directory.auth(who) | ({"Accept-Language": language} if language else {})
-    return client.post(f"/api/v1/unit/reports/{report_id}/{action}", json=body, headers=headers)
 
 
 REPLY = ("reply", {"text": "已收到，我们正在核实。"})
@@ -41,7 +26,7 @@ ASK = ("request-info", {"text": "请说明具体是哪个栏目。"})
 @pytest.fixture
 def report(client, directory: Directory, engine) -> Report:
     """A fresh report of dept A1, received Monday 2026-11-23 10:00."""
-    return report_of(engine, submit_report(client, **CITIZEN)["tracking_code"])
+    return report_of(engine, submit(client))
 
 
 # --- each action ------------------------------------------------------------------------

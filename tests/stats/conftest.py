@@ -32,6 +32,8 @@ from tests.conftest import Directory, local
 
 CITIZEN = {"name": "张三丰", "phone": "13812345678", "email": "zhangsanfeng@example.com"}
 AS_OF = local(2026, 10, 12, 18, 0)  # Monday 12 October, after the last answer
+# Every closing's rating window (10 working days) has passed: the settle job takes them all.
+AFTER_RATING = local(2026, 10, 28, 10, 0)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from app.stats.schemas import StatsOut
 from app.stats.settle import settle
 from app.workdays.sources import get_calendar
 from tests.conftest import Directory, local
-from tests.stats.conftest import compute, figures
+from tests.stats.conftest import AFTER_RATING, compute, figures
 
 AS_OF = local(2026, 10, 12, 18, 0)
 
@@ -147,14 +147,16 @@ def test_a_cutoff_before_the_approval_counts_no_extension(
 def test_settled_rows_keep_the_extended_count(
     session: Session, settings: Settings, extended: Directory
 ) -> None:
-    before = compute(session, settings, "2026-09", AS_OF, extended.province)
+    # Settled once its rating window has passed (app/stats/settle.py), the closed report keeps
+    # its extension in the settled row.
+    before = compute(session, settings, "2026-09", AFTER_RATING, extended.province)
 
-    assert settle(session=session, now=AS_OF, settings=settings).reports == 1
+    assert settle(session=session, now=AFTER_RATING, settings=settings).reports == 1
     session.commit()
-    after = compute(session, settings, "2026-09", AS_OF, extended.province)
+    after = compute(session, settings, "2026-09", AFTER_RATING, extended.province)
 
     assert after.units == before.units
-    assert by_name(after)["乙市教育局"].own == DEPT_B1
+    assert by_name(after)["乙市教育局"].own.extended == 1
 
 
 def test_the_notice_names_the_units_with_extensions(
@@ -170,7 +172,7 @@ def test_the_notice_names_the_units_with_extensions(
     assert overview(one_unit).endswith("甲市教育局有1条留言经批准延期办理。")
     rows = list(csv.reader(io.StringIO(notice_csv(stats).decode("utf-8-sig"))))
     column = rows[0].index("批准延期")
-    assert rows[0][column - 1] == "超期未办结" and rows[0][column + 1] == "存在问题"
+    assert rows[0][column - 1] == "超期未办结" and rows[0][column + 1] == "网民评价"
     assert [(row[1], row[column]) for row in rows[1:]] == [
         ("测试省人民政府办公厅", "0"),
         ("甲市人民政府办公室", "0"),

@@ -192,7 +192,7 @@ def test_a_period_without_reports_says_so() -> None:
     )
     assert problems(stats)[2] == "（三）留言答复不及时：本期尚无到期应答复的留言。"
     assert notice_markdown(stats).endswith(
-        "| 合计 |  |  | 0 | 0 | 0 | 0 | 0 | — | — | 0 | — | 0 | 0 | 0 |  |\n"
+        "| 合计 |  |  | 0 | 0 | 0 | 0 | 0 | — | — | 0 | — | 0 | 0 | 0 | 0 | — | 0 | 0 |  |\n"
     )
 
 
@@ -295,7 +295,7 @@ def test_the_september_notice(session: Session, settings: Settings, september: S
     assert (
         "2026年9月，测试省人民政府办公厅及所属单位共受理“我为政府网站找错”网民留言8条，"
         "其中不予受理1条、有效留言7条，问题属实的留言3条，已办结5条，总体办结率71.4%。"
-        "2个工作日内首次答复率66.7%，平均办理时间7.4个工作日。"
+        "2个工作日内首次答复率66.7%，平均办理时间7.4个工作日。作为重复留言不予受理1条。"
         "截至2026年10月12日18:00，尚有1条留言超期未答复。"
     ) in text
     # 甲市教育局 resolved 3 of 5, but R4 and R5 are not due yet: not flagged for completion.
@@ -305,9 +305,12 @@ def test_the_september_notice(session: Session, settings: Settings, september: S
     assert "（四）留言超期未办理。截至2026年10月12日18:00，甲市教育局有1条留言超期未答复。" in text
     assert (
         "| 3 | 甲市教育局 | 甲市人民政府办公室 | 6 | 1 | 5 | 3 | 2 | 60% | 50% | 2 | 3 | 1 | 0 "
-        "| 0 | 2条留言未在2个工作日内答复 |"
+        "| 0 | 0 | — | 0 | 1 | 2条留言未在2个工作日内答复 |"
     ) in text
-    assert "| 合计 |  |  | 8 | 1 | 7 | 5 | 3 | 71.4% | 66.7% | 2 | 7.4 | 1 | 0 | 0 |  |" in text
+    assert (
+        "| 合计 |  |  | 8 | 1 | 7 | 5 | 3 | 71.4% | 66.7% | 2 | 7.4 | 1 | 0 | 0 | 0 "
+        "| — | 0 | 1 |  |"
+    ) in text
 
 
 def test_a_period_not_over_says_so(
@@ -362,7 +365,7 @@ def test_the_xlsx_annex_is_laid_out_to_print(
     sheet = workbook["各单位统计"]
     assert sheet["A1"].value == "附件1"
     assert sheet["A2"].value == "2026年9月各单位网民留言办理情况统计表"
-    assert "A2:P2" in {str(cells) for cells in sheet.merged_cells.ranges}
+    assert "A2:T2" in {str(cells) for cells in sheet.merged_cells.ranges}
     assert sheet["A3"].value == (
         "范围：测试省人民政府办公厅　统计时段：2026年9月1日至2026年9月30日；"
         "数据截至2026年10月12日18:00"
@@ -372,7 +375,7 @@ def test_the_xlsx_annex_is_laid_out_to_print(
     assert sheet["B4"].border.left.style == "thin" and sheet["B7"].border.bottom.style == "thin"
     assert sheet.column_dimensions["B"].width == pytest.approx(24, abs=1)
     assert sheet.freeze_panes == "A5"
-    assert sheet.auto_filter.ref == "A4:P9"
+    assert sheet.auto_filter.ref == "A4:T9"
     assert sheet.print_title_rows == "$4:$4"
     setup = sheet.page_setup
     assert setup.orientation == "landscape" and setup.paperSize == 9
@@ -382,7 +385,7 @@ def test_the_xlsx_annex_is_laid_out_to_print(
     assert row[:8] == [3, "甲市教育局", "甲市人民政府办公室", 6, 1, 5, 3, 2]
     assert row[8] == 0.6 and sheet["I7"].number_format == "0%"
     assert row[11] == 3.0 and sheet["L7"].number_format == "0"
-    assert sheet["P7"].alignment.wrap_text
+    assert sheet["T7"].alignment.wrap_text
     total = [cell.value for cell in sheet[10]]
     assert total[0] == "合计" and total[8] == 0.714 and sheet["A10"].font.bold
     assert sheet["I10"].number_format == "0.0%"

@@ -23,7 +23,7 @@ from app.stats.queries import unit_figure_counts
 from app.stats.settle import settle, settled_months, whole_months, whole_years
 from app.workdays.sources import get_calendar
 from tests.conftest import local
-from tests.stats.conftest import AS_OF, September, compute, figures, handler
+from tests.stats.conftest import AFTER_RATING, AS_OF, September, compute, figures, handler
 
 PERIODS = [
     "2026-09",
@@ -95,7 +95,7 @@ def test_whole_years_are_those_inside_the_months(first, end, years) -> None:
 def test_each_closed_report_is_added_once_to_its_owner_and_month(
     session: Session, settings: Settings, september: September
 ) -> None:
-    result = settle(session=session, now=AS_OF, settings=settings)
+    result = settle(session=session, now=AFTER_RATING, settings=settings)
     # R1 R2 R3 R6 of 甲市教育局, R9 of 甲市人民政府办公室, B1 of 乙市教育局; R4, R5 and R7
     # are open and U1 has no owner.
     assert (result.reports, result.months, result.rebuilt) == (6, 1, False)
@@ -110,6 +110,7 @@ def test_each_closed_report_is_added_once_to_its_owner_and_month(
             "first_replies_in_time": 2,
             "late_first_replies": 1,  # R2
             "handling_workdays_total": 9,
+            "duplicates_declined": 1,  # R3
         },
         ("甲市人民政府办公室", september_2026): {
             "received": 1,
@@ -135,24 +136,29 @@ def test_each_closed_report_is_added_once_to_its_owner_and_month(
     assert state.settled_through == local(2026, 10, 12, 11, 0)  # R1 and B1, the last closings
     assert state.settled_reports == 6 and state.timezone == "Asia/Shanghai"
 
-    again = settle(session=session, now=AS_OF, settings=settings)
+    again = settle(session=session, now=AFTER_RATING, settings=settings)
     assert (again.reports, again.months) == (0, 0)
     assert sum(row["received"] for row in settled_rows(session).values()) == 6
 
 
-def test_reports_closed_after_now_wait_for_a_later_run(
+def test_reports_closed_after_now_or_still_rateable_wait_for_a_later_run(
     session: Session, settings: Settings, september: September
 ) -> None:
-    # R1 and B1 are resolved on Monday 12 October at 11:00.
-    assert settle(session=session, now=local(2026, 10, 12, 10, 0), settings=settings).reports == 4
-    assert settle(session=session, now=AS_OF, settings=settings).reports == 2
+    # R9 (resolved 15 September) and R6 (16 September) can no longer be rated: their windows
+    # ended on 29 and 30 September. R3, declined on 21 September, can be rated until the end
+    # of Monday 12 October (National Day in between); R2 (10 October) longer still; R1 and B1
+    # are resolved on Monday 12 October at 11:00.
+    assert settle(session=session, now=local(2026, 10, 12, 10, 0), settings=settings).reports == 2
+    assert settle(session=session, now=AS_OF, settings=settings).reports == 0
+    assert settle(session=session, now=local(2026, 10, 13, 0, 0), settings=settings).reports == 1
+    assert settle(session=session, now=AFTER_RATING, settings=settings).reports == 3
 
 
 def test_statistics_are_the_same_read_from_settled_figures(
     session: Session, settings: Settings, september: September
 ) -> None:
     before = snapshot(session, settings, september, AS_OF)
-    settle(session=session, now=AS_OF, settings=settings)
+    settle(session=session, now=AFTER_RATING, settings=settings)
     september_2026 = parse_period("2026-09")
     used = settled_months(
         session=session,
@@ -170,7 +176,7 @@ def test_a_cut_off_before_the_latest_settled_closing_reads_every_report(
 ) -> None:
     friday_noon = local(2026, 10, 9, 12, 0)
     before = snapshot(session, settings, september, friday_noon)
-    settle(session=session, now=AS_OF, settings=settings)
+    settle(session=session, now=AFTER_RATING, settings=settings)
     period = parse_period("2026-09")
     assert (
         settled_months(
@@ -215,23 +221,25 @@ def test_a_report_closed_after_settling_counts_before_the_next_run(
         late_first_replies=2,
         handling_workdays_total=9 + 8,  # R4: received on the Mid-autumn holiday, 8 working days
         resolutions_not_due=1,  # R5, waiting for the citizen
+        duplicates_declined=1,  # R3
     )
     assert compute(session, settings, "2026-09", tuesday, dept_a1).totals == expected
-    assert settle(session=session, now=tuesday, settings=settings).reports == 1
+    # R1, R2, R3 and B1 settled now, and R4, whose rating window has passed too.
+    assert settle(session=session, now=AFTER_RATING, settings=settings).reports == 5
     assert compute(session, settings, "2026-09", tuesday, dept_a1).totals == expected
 
 
 def test_another_time_zone_rebuilds_the_months(
     session: Session, settings: Settings, september: September
 ) -> None:
-    settle(session=session, now=AS_OF, settings=settings)
+    settle(session=session, now=AFTER_RATING, settings=settings)
     utc = settings.model_copy(update={"timezone": "UTC"})
     # Until rebuilt, the Shanghai months are not used for UTC statistics.
     period = parse_period("2026-09")
     arguments = {"start": period.start, "next_day": period.next_day, "as_of": AS_OF}
     assert settled_months(session=session, settings=utc, **arguments) is None
     before = snapshot(session, utc, september, AS_OF)
-    result = settle(session=session, now=AS_OF, settings=utc)
+    result = settle(session=session, now=AFTER_RATING, settings=utc)
     assert (result.reports, result.rebuilt) == (6, True)
     assert session.get(SettledState, 1).timezone == "UTC"
     assert settled_months(session=session, settings=utc, **arguments) is not None
@@ -242,8 +250,8 @@ def test_the_job_commits_and_settles_nothing_twice(
     engine: Engine, settings: Settings, session: Session, september: September
 ) -> None:
     session.commit()
-    assert run_settle(engine=engine, now=AS_OF, settings=settings).reports == 6
-    assert run_settle(engine=engine, now=AS_OF, settings=settings).reports == 0
+    assert run_settle(engine=engine, now=AFTER_RATING, settings=settings).reports == 6
+    assert run_settle(engine=engine, now=AFTER_RATING, settings=settings).reports == 0
     with Session(engine) as fresh:
         settled = fresh.exec(select(func.count()).where(Report.settled)).one()
         assert settled == 6
@@ -393,7 +401,7 @@ def test_a_report_closed_while_settling_is_left_for_the_next_run(
     resolved: list[bool] = []
     event.listen(engine, "before_cursor_execute", resolve_r4_elsewhere)
     try:
-        assert run_settle(engine=engine, now=tuesday, settings=settings).reports == 6
+        assert run_settle(engine=engine, now=AFTER_RATING, settings=settings).reports == 6
     finally:
         event.remove(engine, "before_cursor_execute", resolve_r4_elsewhere)
     assert resolved
@@ -404,6 +412,6 @@ def test_a_report_closed_while_settling_is_left_for_the_next_run(
         # R4 counts, from the reports, until the next run adds it to the settled figures.
         totals = compute(fresh, settings, "2026-09", tuesday, dept_a1).totals
         assert (totals.received, totals.resolved) == (6, 4)
-    assert run_settle(engine=engine, now=tuesday, settings=settings).reports == 1
+    assert run_settle(engine=engine, now=AFTER_RATING, settings=settings).reports == 1
     with Session(engine) as fresh:
         assert compute(fresh, settings, "2026-09", tuesday, dept_a1).totals == totals

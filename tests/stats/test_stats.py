@@ -30,6 +30,7 @@ DEPT_A1 = figures(
     overdue_open=1,  # R4
     overdue_unanswered=1,  # R4: past its first-reply due, its resolution still ahead
     resolutions_not_due=2,  # R4 and R5, open with their resolution due after the cut-off
+    duplicates_declined=1,  # R3
 )
 CITY_A_OWN = figures(
     received=1,
@@ -82,6 +83,7 @@ def test_subtrees_sum_counts_and_recompute_rates(
         overdue_open=1,
         overdue_unanswered=1,
         resolutions_not_due=2,
+        duplicates_declined=1,
     )
     assert city_a.valid == 6 and city_a.completion_rate == 4 / 6
     assert city_a.on_time_first_reply_rate == 3 / 5 and city_a.average_handling_workdays == 3.0
@@ -99,6 +101,7 @@ def test_subtrees_sum_counts_and_recompute_rates(
         overdue_open=1,
         overdue_unanswered=1,
         resolutions_not_due=2,
+        duplicates_declined=1,
     )
     assert province.completion_rate == 5 / 7
     assert province.average_handling_workdays == 37 / 5  # not the mean of the units' means
@@ -223,6 +226,7 @@ def test_a_cut_off_ignores_what_happened_after_it(
         overdue_open=2,  # R2 and R4: first reply overdue
         overdue_unanswered=2,  # … and neither past its resolution due
         resolutions_not_due=4,  # R2 R4 R5 R6
+        duplicates_declined=1,  # R3
     )
     assert units["乙市教育局"].own == figures(
         received=1,
@@ -244,6 +248,7 @@ def test_a_cut_off_ignores_what_happened_after_it(
         first_replies_in_time=1,
         handling_workdays_total=1,
         resolutions_not_due=2,
+        duplicates_declined=1,  # R3, declined on 21 September
     )
 
 
