@@ -67,7 +67,7 @@ def test_the_notice_flags_a_low_satisfaction_rate_once_a_unit_has_enough_ratings
     assert rows["丙市交通运输局"][-5:] == [2000, "79.95%", 3, 2, "满意率低于80%"]
     assert annex_rows(stats, as_text=True)[-1][-5:] == [2019, "79.8%", 3, 2, ""]
     values = {row[1]: row for row in annex_rows(stats, as_text=False)}
-    assert values["丙市交通运输局"][15] == 0.7995 and values["丙市民政局"][15] == 0.6
+    assert values["丙市交通运输局"][16] == 0.7995 and values["丙市民政局"][16] == 0.6
 
 
 def test_a_single_unit_below_the_rate_is_named_with_its_count() -> None:
