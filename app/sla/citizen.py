@@ -44,9 +44,10 @@ from app.sla.notify import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    count_attempt,
     default_worker_name,
     insert_ignoring_conflict,
-    retry_delay,
+    next_retry,
     sign,
 )
 
@@ -341,25 +342,12 @@ def _record_outcome(
     message = session.get(CitizenMessage, message_id_, with_for_update=True)
     if message is None:
         return "gone"
-    if message.delivered_at is not None:
-        return "delivered"
-    if error is None:
-        message.attempts += 1
-        message.delivered_at = now
-        message.next_attempt_at = None
-        message.last_error = None
-        message.claimed_by = None
+    settled = count_attempt(message, error=error, worker=worker, now=now)
+    if settled is not None:
         session.add(message)
-        return "delivered"
-    if message.claimed_by != worker:
-        # The lease ran out and another scheduler took the row: its attempt decides.
-        return "retrying"
-    message.attempts += 1
-    message.last_error = error[:500]
-    message.claimed_by = None
-    retry_at = now + retry_delay(attempts=message.attempts, settings=settings)
-    window_end = (message.first_attempt_at or now) + timedelta(hours=settings.webhook_retry_hours)
-    if final or retry_at > window_end:
+        return settled
+    retry_at = None if final else next_retry(message, now=now, settings=settings)
+    if retry_at is None:
         message.next_attempt_at = None
         message.failed_at = now
         outcome = "failed"

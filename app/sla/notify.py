@@ -331,6 +331,37 @@ def retry_delay(*, attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=min(seconds, settings.webhook_backoff_max_seconds))
 
 
+def count_attempt(row: Any, *, error: str | None, worker: str, now: datetime) -> str | None:
+    """What every outbox row (webhook or citizen message) records alike after one attempt.
+
+    "delivered" or "retrying" when that settles the attempt; None after a failure of this
+    worker's own attempt, for the caller to retry or give up by its own rules.
+    """
+    if row.delivered_at is not None:
+        return "delivered"
+    if error is None:
+        row.attempts += 1
+        row.delivered_at = now
+        row.next_attempt_at = None
+        row.last_error = None
+        row.claimed_by = None
+        return "delivered"
+    if row.claimed_by != worker:
+        # The lease ran out and another scheduler took the row: its attempt decides.
+        return "retrying"
+    row.attempts += 1
+    row.last_error = error[:500]
+    row.claimed_by = None
+    return None
+
+
+def next_retry(row: Any, *, now: datetime, settings: Settings) -> datetime | None:
+    """When a failed row is tried again by the backoff; None once past the retry window."""
+    retry_at = now + retry_delay(attempts=row.attempts, settings=settings)
+    window_end = (row.first_attempt_at or now) + timedelta(hours=settings.webhook_retry_hours)
+    return None if retry_at > window_end else retry_at
+
+
 def _record_outcome(
     *,
     session: Session,
@@ -344,30 +375,15 @@ def _record_outcome(
     notification = session.get(Notification, notification_id, with_for_update=True)
     if notification is None:
         return "gone"
-    if notification.delivered_at is not None:
-        return "delivered"
-    if error is None:
-        notification.attempts += 1
-        notification.delivered_at = now
-        notification.next_attempt_at = None
-        notification.last_error = None
-        notification.claimed_by = None
+    settled = count_attempt(notification, error=error, worker=worker, now=now)
+    if settled is not None:
         session.add(notification)
-        return "delivered"
-    if notification.claimed_by != worker:
-        # The lease ran out and another scheduler took the row: its attempt decides.
-        return "retrying"
-    notification.attempts += 1
-    notification.last_error = error[:500]
-    notification.claimed_by = None
-    retry_at = now + retry_delay(attempts=notification.attempts, settings=settings)
-    window_end = (notification.first_attempt_at or now) + timedelta(
-        hours=settings.webhook_retry_hours
-    )
+        return settled
+    retry_at = next_retry(notification, now=now, settings=settings)
     if notification.acknowledged_at is not None:
         notification.next_attempt_at = None
         outcome = "retrying"
-    elif retry_at > window_end:
+    elif retry_at is None:
         notification.next_attempt_at = None
         notification.failed_at = now
         outcome = "failed"

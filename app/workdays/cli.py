@@ -12,13 +12,12 @@ from app.clock import Clock
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import AppError
+from app.workdays.jobs import load_year_and_follow
 from app.workdays.schemas import CalendarNotice
 from app.workdays.service import (
     WEEKDAY_NAMES,
-    apply_calendar,
     coverage_status,
     describe_year,
-    load_year,
 )
 
 calendar_app = typer.Typer(
@@ -87,24 +86,19 @@ def load(
             found = ", ".join(map(str, sorted(years))) or "none"
             _fail(f"{file} lists days of these years: {found}; a file holds one year: pass --year")
         (year,) = years
-    now, settings = Clock().now(), get_settings()
     try:
         with session_scope() as session:
-            engine = session.get_bind()
-            result = load_year(
+            result = load_year_and_follow(
                 session=session,
                 year=year,
                 notice=notice,
-                now=now,
+                now=Clock().now(),
                 actor=_operator(),
-                settings=settings,
                 audit_actor=cli_actor(),
+                settings=get_settings(),
             )
     except AppError as exc:
         _fail(exc.message_en)
-    # Committed: now the open reports follow, in their own short transactions.
-    moved = apply_calendar(engine=engine, now=now, settings=settings)
-    result = result.model_copy(update={"reports_moved": moved})
     typer.echo(
         f"calendar {result.year} loaded: {result.holidays} holiday days, "
         f"{result.makeup_workdays} make-up working days; "

@@ -10,7 +10,7 @@ from app.contract import error_responses
 from app.db import RequestSession
 from app.deps import get_app_settings, get_now
 from app.fields import YEAR_MAX, YEAR_MIN
-from app.workdays import service
+from app.workdays import jobs, service
 from app.workdays.schemas import (
     CalendarLoadResult,
     CalendarNotice,
@@ -64,16 +64,13 @@ def put_year(
     settings: Settings = Depends(get_app_settings),
 ) -> CalendarLoadResult:
     """Load a year from the State Council notice (admin); open reports' deadlines follow it."""
-    result = service.load_year(
+    # A job of several transactions (app.workdays.jobs): the year, then the reports' batches.
+    return jobs.load_year_and_follow(
         session=session,
         year=year,
         notice=notice,
         now=now,
         actor=principal.actor,
-        settings=settings,
         audit_actor=principal.audit_actor,
+        settings=settings,
     )
-    # The calendar is in force once committed; the reports follow in their own transactions.
-    session.commit()
-    moved = service.apply_calendar(engine=session.get_bind(), now=now, settings=settings)
-    return result.model_copy(update={"reports_moved": moved})

@@ -4,7 +4,7 @@ import logging
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -12,7 +12,6 @@ from app.audit import service as audit
 from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.config import Settings
 from app.errors import Conflict, Unprocessable
-from app.workdays.hooks import recompute_open_deadlines
 from app.workdays.models import CalendarDay, CalendarYear
 from app.workdays.schemas import (
     CalendarLoadResult,
@@ -130,7 +129,7 @@ def load_year(
 ) -> CalendarLoadResult:
     """Replace a year's official days with a notice's (flushed); open reports follow later.
 
-    The caller commits, then runs `apply_calendar` as a job step: the recompute runs after the
+    The caller commits, then moves open reports (app.workdays.jobs): the recompute runs after the
     calendar is committed, one short transaction per batch, so that requests keep flowing while
     a year loads (app.reports.deadlines). Until it has run the year's version is pending
     (`recomputed_version` behind `version`), and the scheduler finishes it after a crash.
@@ -211,17 +210,6 @@ def load_year(
         year, actor, notice.source, result.holidays, result.makeup_workdays,
     )  # fmt: skip
     return result
-
-
-def apply_calendar(*, engine: Engine, now: datetime, settings: Settings) -> int:
-    """Job step after a committed load: move open reports to the calendar in force; how many.
-
-    Takes its own short transactions from the engine (never the caller's); waits for a
-    recompute already running elsewhere, then runs whatever is still pending.
-    """
-    moved = recompute_open_deadlines(engine=engine, now=now, settings=settings, wait=True)
-    log.info("%d open reports had their due dates moved to the calendar in force", moved or 0)
-    return moved or 0
 
 
 def pending_versions(*, session: Session) -> list[tuple[int, str]]:
