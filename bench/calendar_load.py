@@ -41,6 +41,7 @@ from sweep import build_directory, sqlite_instant
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.audit.models import SYSTEM_ACTOR
 from app.config import Settings  # the repository, on sys.path above
 from app.db import create_db_engine, session_scope
 from app.migrate import upgrade_to_head
@@ -49,7 +50,7 @@ from app.reports.models import Report, ReportEvent
 from app.reports.schemas import ReportCreate
 from app.reports.service import submit
 from app.wiring import install_hooks
-from app.workdays.service import apply_calendar, load_year
+from app.workdays.jobs import load_year_and_follow
 from app.workdays.sources import get_calendar, hold_calendar
 from tests.workdays.notices import notice_2027
 
@@ -221,16 +222,15 @@ def measure(url: str, count: int) -> dict:
     submitters.start()
     started = time.perf_counter()
     with session_scope(engine) as session:
-        result = load_year(
+        result = load_year_and_follow(
             session=session,
             year=2027,
             notice=notice_2027(),
             now=NOW,
             actor="bench",
+            audit_actor=SYSTEM_ACTOR,
             settings=settings,
         )
-    moved = apply_calendar(engine=engine, now=NOW, settings=settings)
-    result = result.model_copy(update={"reports_moved": moved})
     load_seconds = time.perf_counter() - started
     during_latencies, during_codes = submitters.stop()
     rss_growth = peak_rss_mb() - rss_before
