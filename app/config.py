@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Room in a multipart body for the text fields and the part headers around the files.
 MULTIPART_MARGIN_BYTES = 256 * 1024
+# Anyone can read this one in the source: production refuses it.
+DEVELOPMENT_FORM_SECRET = "development-form-secret"
 
 
 class Settings(BaseSettings):
@@ -112,6 +114,17 @@ class Settings(BaseSettings):
     # Origins (https://example.gov.cn) whose pages may call the JSON API; none: no CORS at all.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # The citizens' report form (app/web/guards.py). The form carries a timestamp signed with
+    # this secret: a submission sooner than form_min_fill_seconds after the form was served is
+    # refused (scripts fill forms instantly). A hidden field a person never fills catches the
+    # rest; after captcha_after submissions from one address within an hour a picture CAPTCHA
+    # drawn by the server is asked for (0: always).
+    form_secret: str = DEVELOPMENT_FORM_SECRET
+    form_honeypot: bool = True
+    form_min_fill_seconds: float = Field(3.0, ge=0)
+    captcha_after: int = Field(5, ge=0)
+    captcha_length: int = Field(4, ge=3, le=8)
+
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod
     def _upper_case_mode(cls, value: object) -> object:
@@ -145,6 +158,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ZHAOCUO_DATABASE_URL must be set explicitly in production "
                 "(an absolute SQLite path or a postgresql+psycopg:// URL)"
+            )
+        if self.env == "production" and (
+            self.form_secret == DEVELOPMENT_FORM_SECRET or len(self.form_secret) < 16
+        ):
+            raise ValueError(
+                "ZHAOCUO_FORM_SECRET must be set in production to a random text of at least "
+                "16 characters (e.g. `openssl rand -hex 32`): it signs the report form"
             )
         return self
 

@@ -37,6 +37,7 @@ from app.request_body import RequestBodyGuard
 from app.sla.router import router as notifications_router
 from app.stats.jobs import NIGHTLY_JOB
 from app.stats.router import router as stats_router
+from app.web.routes import install_pages
 from app.wiring import install_hooks
 from app.workdays.router import router as calendar_router
 from app.workdays.service import coverage_status
@@ -240,6 +241,7 @@ def create_app(
     app.include_router(notifications_router)
     app.include_router(stats_router)
     app.include_router(audit_router)
+    install_pages(app, settings)
 
     @app.get("/healthz", tags=["operations"], summary="存活检查 (the process is up)")
     def healthz() -> dict:
