@@ -266,7 +266,7 @@ def _public_event(*, session: Session, event: ReportEvent) -> PublicEvent:
     text: str | None = None
     public: dict[str, Any] = {}
     match event.kind:
-        case EventKind.replied | EventKind.info_requested:
+        case EventKind.replied | EventKind.info_requested | EventKind.supplemented:
             text = data.get("text")
         case EventKind.resolved:
             text = data.get("text")

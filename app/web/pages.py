@@ -55,6 +55,16 @@ def local_time(instant: datetime | None) -> str:
     return instant.astimezone(business_zone()).strftime("%Y年%m月%d日 %H:%M")
 
 
+def local_text(text: str | None) -> str:
+    """An instant the API already wrote in the business zone (ISO 8601), as the citizen reads it."""
+    if not text:
+        return ""
+    try:
+        return local_time(datetime.fromisoformat(text))
+    except ValueError:
+        return text
+
+
 def _label(table: dict, value) -> str:
     for key, label in table.items():
         if str(key) == str(value):
@@ -65,6 +75,7 @@ def _label(table: dict, value) -> str:
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["static_url"] = static_url
 templates.env.filters["local_time"] = local_time
+templates.env.filters["local_text"] = local_text
 templates.env.filters["status_label"] = lambda value: _label(STATUS_LABELS, value)
 templates.env.filters["event_label"] = lambda value: _label(EVENT_KIND_LABELS, value)
 templates.env.filters["rating_label"] = lambda value: _label(RATING_LABELS, value)
