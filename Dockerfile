@@ -5,8 +5,11 @@
 # with `zhaocuo scheduler` (/readyz answers 503 while no scheduler has run).
 #
 #   docker build -t zhaocuo .
-#   docker run -p 8000:8000 -v zhaocuo-data:/data zhaocuo                      # SQLite in /data
-#   docker run -p 8000:8000 -e ZHAOCUO_DATABASE_URL=postgresql+psycopg://user:pw@db/zhaocuo zhaocuo
+#   docker run -p 8000:8000 -e ZHAOCUO_FORM_SECRET=$(openssl rand -hex 32) -v zhaocuo-data:/data zhaocuo
+#   docker run -p 8000:8000 -e ZHAOCUO_FORM_SECRET=… -e ZHAOCUO_DATABASE_URL=postgresql+psycopg://user:pw@db/zhaocuo zhaocuo
+#
+# ZHAOCUO_FORM_SECRET signs the citizens' report form: production refuses to start without it,
+# and every node of one service must share it.
 #
 # The schema is migrated at start (docker/entrypoint.sh; ZHAOCUO_MIGRATE_ON_START=0 skips it).
 # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to the proxy's address: uvicorn then takes

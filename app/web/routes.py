@@ -93,15 +93,16 @@ def _form_page(
     general: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    errors = errors or {}
+    # A refused URL or code has its own error next to the field: no second sentence about it.
     site = site_context(
         session=session,
-        site_code=values.get("site_code", ""),
-        page_url=values.get("page_url", ""),
+        site_code="" if "site_code" in errors else values.get("site_code", ""),
+        page_url="" if "page_url" in errors else values.get("page_url", ""),
     )
     challenge = None
     if _recent(request).captcha_needed(_address(request)):
         challenge = guards.new_captcha_challenge(now=now)
-    errors = errors or {}
     return render(
         request,
         "report.html",
