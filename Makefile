@@ -6,7 +6,7 @@ export ZHAOCUO_DATABASE_URL ?= sqlite:///./var/zhaocuo.db
 
 UV_COMPILE := pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: run test test-sqlite test-postgres lint format migrate bench notice-pictures clean lock
+.PHONY: run test test-sqlite test-postgres lint format migrate bench notice-pictures page-pictures clean lock
 
 # The exact versions of requirements-dev.lock (hash-checked), then the package itself.
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -64,6 +64,10 @@ bench: $(STAMP)
 ## notice-pictures: the PNGs of the notice in docs/ (needs LibreOffice and poppler-utils)
 notice-pictures: $(STAMP)
 	$(BIN)/python docs/render_notice_pictures.py
+
+## page-pictures: the citizens' pages as docs/pages-*.png at 375 and 1280 px (needs /usr/bin/chromium)
+page-pictures: $(STAMP)
+	$(BIN)/python docs/render_page_pictures.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
