@@ -357,3 +357,26 @@ def test_production_refuses_the_default_form_secret() -> None:
     with pytest.raises(ValueError, match="ZHAOCUO_FORM_SECRET must be set in production"):
         Settings(env="production", database_url="sqlite:////data/z.db")
     Settings(env="production", database_url="sqlite:////data/z.db", form_secret="x" * 32)
+
+
+def test_the_tracking_page_shows_an_approved_extension(
+    client, clock, engine, directory: Directory
+) -> None:
+    clock.set(local(2026, 11, 23, 10, 0))
+    code = tracking_code(post_form(client, clock).text)
+    asked = client.post(
+        f"/api/v1/unit/reports/{report_id(engine, code)}/extension",
+        json={"workdays": 5, "reason": "需要协调技术公司修改页面模板。"},
+        headers=directory.auth("handler_a1"),
+    )
+    assert asked.status_code in (200, 201), asked.text
+    approved = client.post(
+        f"/api/v1/unit/extensions/{asked.json()['id']}/approve",
+        json={"note": "同意。"},
+        headers=directory.auth("supervisor_a"),
+    )
+    assert approved.status_code == 200, approved.text
+    page = client.get(f"/track/{code}")
+    # 14 December plus five working days.
+    assert "<dt>办结期限</dt><dd>2026年12月21日 23:59前</dd>" in page.text
+    assert "：办结期限延长5个工作日，延至2026年12月21日 23:59" in page.text
