@@ -7,7 +7,9 @@ them due for each share, and times one `app.sla.escalation.sweep` over each: eve
 fires its reminder (a rung row, an event, an outbox row) and is replanned to its 催办. Next to
 each sweep it times, in the same run, a plain indexed count of the due rows (the floor for
 finding them) and a count of every open report (what a sweep that looked at all of them would
-at least pay), and checks the rows the sweep wrote.
+at least pay), and checks the rows the sweep wrote. It also prints where each sweep's time
+went: each kind of statement (claim, events, outbox, replan, due query) per rung, and the rest
+(Python building the rows and payloads, commits).
 
     .venv/bin/python bench/sweep.py [--reports 1000000] [--backend sqlite|postgresql|both]
 
@@ -29,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from scratch import RefusedDatabase, recreate_database, scratch_url, why_unreachable
-from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy import Engine, bindparam, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
@@ -191,6 +193,44 @@ def set_based_floor(engine: Engine) -> int:
     return rows
 
 
+class StatementTimer:
+    """Time spent in each kind of statement, keyed by its first words: where a sweep's time
+    goes between the database (each statement, as the client waits for it) and the rest
+    (building rows and payloads in Python, commits)."""
+
+    KINDS = (
+        ("claim", "INSERT INTO escalation_rung"),
+        ("events", "INSERT INTO report_event"),
+        ("outbox", "INSERT INTO notification"),
+        ("replan", "UPDATE report"),
+        ("due query", "SELECT report.id"),
+    )
+
+    def __init__(self, engine: Engine) -> None:
+        self.seconds: dict[str, float] = {}
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, connection, cursor, statement, parameters, context, executemany):
+        connection.info["statement_started"] = time.perf_counter()
+
+    def _after(self, connection, cursor, statement, parameters, context, executemany):
+        spent = time.perf_counter() - connection.info.pop("statement_started")
+        start = " ".join(statement.split())
+        kind = next((name for name, prefix in self.KINDS if start.startswith(prefix)), "other")
+        self.seconds[kind] = self.seconds.get(kind, 0.0) + spent
+
+    def split(self, total: float, rungs: int) -> str:
+        """Each kind's time per rung, and what is left outside the statements."""
+        parts = [
+            f"{name} {self.seconds.get(name, 0.0) / rungs * 1000:.3f}"
+            for name, _ in self.KINDS
+            if name in self.seconds
+        ]
+        outside = total - sum(self.seconds.values())
+        return ", ".join([*parts, f"Python and commits {outside / rungs * 1000:.3f}"])
+
+
 def timed(call):
     started = time.perf_counter()
     value = call()
@@ -218,6 +258,7 @@ def measure(name: str, url: str, count: int) -> list[dict]:
     due_count = select(func.count()).select_from(Report).where(Report.next_rung_at <= SWEEP_AT)
     open_count = select(func.count()).select_from(Report).where(Report.status.in_(OPEN_STATUSES))
     results = []
+    timer = StatementTimer(engine)
     # Nothing due: what every minute costs on a quiet day.
     idle, idle_seconds = timed(
         lambda: sweep(engine=engine, now=SWEEP_AT, settings=settings, calendar=calendar)
@@ -237,9 +278,11 @@ def measure(name: str, url: str, count: int) -> list[dict]:
         _, open_seconds = timed(lambda: scalar(engine, open_count))
         floor_rows, floor_seconds = timed(lambda: set_based_floor(engine))
         assert floor_rows == due, (floor_rows, due)
+        timer.seconds.clear()
         result, sweep_seconds = timed(
             lambda: sweep(engine=engine, now=SWEEP_AT, settings=settings, calendar=calendar)
         )
+        split = timer.split(sweep_seconds, due)
         assert (result.fired, result.failed_report_ids) == (due, []), result
         fired_rows = scalar(
             engine,
@@ -277,7 +320,8 @@ def measure(name: str, url: str, count: int) -> list[dict]:
             f"= {sweep_seconds / due * 1000:.3f} ms per rung; indexed count of due "
             f"{count_seconds * 1000:8.2f} ms (sweep/count {sweep_seconds / count_seconds:,.0f}x); "
             f"count of all open reports {open_seconds * 1000:8.1f} ms; set-based floor "
-            f"{floor_seconds / due * 1000:.3f} ms per rung",
+            f"{floor_seconds / due * 1000:.3f} ms per rung\n"
+            f"{name}: {share:>6.1%} due, ms per rung in the sweep's statements: {split}",
             flush=True,
         )
         first_id = last_id + 1
