@@ -5,9 +5,9 @@ paused and those its approved extensions added, so the recompute never loads rep
 batch of ids it reads the distinct (DEADLINE_INPUTS, due dates, provisional) groups with
 the receipt instants they span, computes the new dates of each (group, receipt day) in
 Python with the pure calendar, writes those that move to a temporary table that lives as
-long as the batch's transaction, and moves the batch's reports with one UPDATE joined to it, their events written by the same
-statement (PostgreSQL) or the next (SQLite). Memory follows the distinct groups, not the
-open reports.
+long as the batch's transaction, and moves the batch's reports with one UPDATE joined to
+it, their events written by the same statement (PostgreSQL) or the next (SQLite). Memory
+follows the distinct groups, not the open reports.
 
 The UPDATE names the old due dates and the status it expects: a report closed, transferred or
 resumed by a concurrent transaction no longer matches and is left alone (on PostgreSQL the
