@@ -2,12 +2,12 @@
 
 A report's due dates are a function of its local receipt date, the working days it was
 paused and those its approved extensions added, so the recompute never loads reports: per
-batch of ids it reads the distinct (paused days, extension days, due dates, provisional)
-groups with the receipt instants they span, computes the new dates of each (group, receipt
-day) in Python with the pure calendar, keeps those that move in a temporary table, and
-moves the batch's reports with one UPDATE joined to it, their events written by the same
-statement (PostgreSQL) or the next (SQLite). Memory follows the distinct groups, not the
-open reports.
+batch of ids it reads the distinct (DEADLINE_INPUTS, due dates, provisional) groups with
+the receipt instants they span, computes the new dates of each (group, receipt day) in
+Python with the pure calendar, writes those that move to a temporary table that lives as
+long as the batch's transaction, and moves the batch's reports with one UPDATE joined to
+it, their events written by the same statement (PostgreSQL) or the next (SQLite). Memory
+follows the distinct groups, not the open reports.
 
 The UPDATE names the old due dates and the status it expects: a report closed, transferred or
 resumed by a concurrent transaction no longer matches and is left alone (on PostgreSQL the
@@ -60,13 +60,18 @@ RECOMPUTE_BATCH_IDS = 10_000
 # pg_advisory_lock key of the recompute ("zcdates" in ASCII): one at a time per database.
 RECOMPUTE_LOCK_KEY = int.from_bytes(b"zcdates", "big")
 
+# The report columns a due date is computed from, besides the receipt day, each named as
+# compute_deadlines' argument: the recompute groups, plans and matches reports by them, so a
+# new input (a column of working days that moves one due date) is one more entry here.
+DEADLINE_INPUTS = ("paused_workdays", "extension_workdays")
+
 _scratch = MetaData()
-# The moves of one (paused days, old due dates, local receipt day) group; one per connection.
+# A batch's moves, one row per (inputs, old due dates, local receipt day) that moves; created
+# and dropped in the batch's transaction, so the batch may run on any pooled connection.
 _moves = Table(
     "zc_deadline_move",
     _scratch,
-    Column("paused", Integer, nullable=False),
-    Column("extended", Integer, nullable=False),
+    *(Column(name, Integer, nullable=False) for name in DEADLINE_INPUTS),
     Column("old_first", UtcDateTime(), nullable=False),
     Column("old_resolution", UtcDateTime(), nullable=False),
     Column("old_provisional", Boolean, nullable=False),
@@ -83,8 +88,7 @@ _moves = Table(
 _CLOCKED = ", ".join(f"'{status.value}'" for status in CLOCKED_STATUSES)
 _MATCH = f"""
     r.id >= :low AND r.id < :high AND r.status IN ({_CLOCKED})
-    AND r.paused_workdays = m.paused
-    AND r.extension_workdays = m.extended
+    {"".join(f"AND r.{name} = m.{name} " for name in DEADLINE_INPUTS)}
     AND r.first_reply_due_at = m.old_first
     AND r.resolution_due_at = m.old_resolution
     AND r.deadlines_provisional = m.old_provisional
@@ -133,16 +137,14 @@ _SQLITE_UPDATE = text(
 
 def _groups_query(low: int, high: int):
     """A batch's open reports grouped by what their due dates were computed from."""
+    inputs = [getattr(Report, name) for name in DEADLINE_INPUTS]
+    old_dates = [
+        col(Report.first_reply_due_at),
+        col(Report.resolution_due_at),
+        col(Report.deadlines_provisional),
+    ]
     return (
-        select(
-            col(Report.paused_workdays),
-            col(Report.extension_workdays),
-            col(Report.first_reply_due_at),
-            col(Report.resolution_due_at),
-            col(Report.deadlines_provisional),
-            func.min(Report.assigned_at),
-            func.max(Report.assigned_at),
-        )
+        select(*inputs, *old_dates, func.min(Report.assigned_at), func.max(Report.assigned_at))
         .where(
             col(Report.id) >= low,
             col(Report.id) < high,
@@ -151,50 +153,44 @@ def _groups_query(low: int, high: int):
             col(Report.first_reply_due_at).is_not(None),
             col(Report.resolution_due_at).is_not(None),
         )
-        .group_by(
-            Report.paused_workdays,
-            Report.extension_workdays,
-            Report.first_reply_due_at,
-            Report.resolution_due_at,
-            Report.deadlines_provisional,
-        )
+        .group_by(*inputs, *old_dates)
     )
 
 
 class _Planner:
-    """The moves of each (group, receipt day), computed once per recompute."""
+    """The move of each (group, receipt day), computed once per recompute and kept.
+
+    Kept because neighbouring batches share most of their groups; the cache follows the
+    distinct groups and days, not the open reports.
+    """
 
     def __init__(self, *, calendar: WorkCalendar, settings: Settings) -> None:
         self.calendar = calendar
         self.settings = settings
-        self.seen: set[tuple] = set()
+        self.planned: dict[tuple, dict | None] = {}
 
     def moves(self, groups) -> list[dict]:
-        """The rows of zc_deadline_move for groups not seen before, only those that move."""
+        """The rows of zc_deadline_move for a batch's groups: only the days that move."""
         tz = self.settings.tz
+        inputs_count = len(DEADLINE_INPUTS)
         rows = []
-        for (
-            paused,
-            extended,
-            old_first,
-            old_resolution,
-            old_provisional,
-            earliest,
-            latest,
-        ) in groups:
+        for group in groups:
+            earliest, latest = group[-2], group[-1]
             day, last_day = local_date(earliest, tz), local_date(latest, tz)
             while day <= last_day:
-                key = (paused, extended, old_first, old_resolution, old_provisional, day)
-                if key not in self.seen:
-                    self.seen.add(key)
-                    row = self._move(key)
-                    if row is not None:
-                        rows.append(row)
+                key = (*group[:-2], day)
+                if key not in self.planned:
+                    self.planned[key] = self._move(
+                        inputs=dict(zip(DEADLINE_INPUTS, group[:inputs_count], strict=True)),
+                        old=group[inputs_count:-2],
+                        day=day,
+                    )
+                if self.planned[key] is not None:
+                    rows.append(self.planned[key])
                 day += timedelta(days=1)
         return rows
 
-    def _move(self, key: tuple) -> dict | None:
-        paused, extended, old_first, old_resolution, old_provisional, day = key
+    def _move(self, *, inputs: dict[str, int], old: tuple, day) -> dict | None:
         settings, calendar, tz = self.settings, self.calendar, self.settings.tz
         start = start_of_local_day(day, tz)
         new = compute_deadlines(
@@ -203,10 +199,9 @@ class _Planner:
             tz=tz,
             first_reply_workdays=settings.first_reply_workdays,
             resolution_workdays=settings.resolution_workdays,
-            paused_workdays=paused,
-            extension_workdays=extended,
+            **inputs,
         )
-        before = (old_first, old_resolution, bool(old_provisional))
+        before = (old[0], old[1], bool(old[2]))
         after = (new.first_reply_due_at, new.resolution_due_at, new.provisional)
         if after == before:
             return None
@@ -221,10 +216,9 @@ class _Planner:
             "provisional": [before[2], after[2]],
         }
         return {
-            "paused": paused,
-            "extended": extended,
-            "old_first": old_first,
-            "old_resolution": old_resolution,
+            **inputs,
+            "old_first": before[0],
+            "old_resolution": before[1],
             "old_provisional": before[2],
             "day_start": start,
             "day_end": start_of_local_day(day + timedelta(days=1), tz),
@@ -247,27 +241,23 @@ def _move_batch(connection: Connection, *, low: int, high: int, now: datetime) -
 def _recompute(
     *, engine: Engine, calendar: WorkCalendar, now: datetime, settings: Settings, batch_size: int
 ) -> int:
-    """Move open reports' due dates to a calendar, one short transaction per batch of ids."""
+    """Move open reports' due dates to a calendar, one short transaction per batch of ids.
+
+    Each batch checks a connection out and gives it back: on SQLite, whose engine has one,
+    submissions take it between batches.
+    """
     planner = _Planner(calendar=calendar, settings=settings)
     moved = 0
-    any_moves = False
     with engine.connect() as connection:
-        with connection.begin():
-            low, high = connection.execute(select(func.min(Report.id), func.max(Report.id))).one()
-            _moves.create(connection)
-        try:
-            for batch_low in range(low or 0, (high or -1) + 1, batch_size):
-                batch_high = batch_low + batch_size
-                with connection.begin():
-                    groups = connection.execute(_groups_query(batch_low, batch_high)).all()
-                    rows = planner.moves(groups)
-                    if rows:
-                        connection.execute(_moves.insert(), rows)
-                        any_moves = True
-                    if any_moves:
-                        moved += _move_batch(connection, low=batch_low, high=batch_high, now=now)
-        finally:
-            with connection.begin():
+        low, high = connection.execute(select(func.min(Report.id), func.max(Report.id))).one()
+    for batch_low in range(low or 0, (high or -1) + 1, batch_size):
+        batch_high = batch_low + batch_size
+        with engine.begin() as connection:
+            rows = planner.moves(connection.execute(_groups_query(batch_low, batch_high)))
+            if rows:
+                _moves.create(connection)
+                connection.execute(_moves.insert(), rows)
+                moved += _move_batch(connection, low=batch_low, high=batch_high, now=now)
                 _moves.drop(connection)
     return moved
 
