@@ -1,8 +1,10 @@
 """Keeping open reports' due dates true to the calendar in force.
 
 A report's due dates are a function of its local receipt date, the working days it was
-paused and those its approved extensions added, so the recompute never loads reports: per
-batch of ids it reads the distinct (paused days, extension days, due dates, provisional)
+paused (on each clock: a pause begun once the first reply was late or given does not move the
+first-reply due) and those its approved extensions added, so the recompute never loads
+reports: per batch of ids it reads the distinct (paused days of the resolution and of the
+first reply, extension days, due dates, provisional)
 groups with the receipt instants they span, computes the new dates of each (group, receipt
 day) in Python with the pure calendar, keeps those that move in a temporary table, and
 moves the batch's reports with one UPDATE joined to it, their events written by the same
@@ -66,6 +68,7 @@ _moves = Table(
     "zc_deadline_move",
     _scratch,
     Column("paused", Integer, nullable=False),
+    Column("first_paused", Integer, nullable=False),
     Column("extended", Integer, nullable=False),
     Column("old_first", UtcDateTime(), nullable=False),
     Column("old_resolution", UtcDateTime(), nullable=False),
@@ -84,6 +87,7 @@ _CLOCKED = ", ".join(f"'{status.value}'" for status in CLOCKED_STATUSES)
 _MATCH = f"""
     r.id >= :low AND r.id < :high AND r.status IN ({_CLOCKED})
     AND r.paused_workdays = m.paused
+    AND r.first_reply_paused_workdays = m.first_paused
     AND r.extension_workdays = m.extended
     AND r.first_reply_due_at = m.old_first
     AND r.resolution_due_at = m.old_resolution
@@ -136,6 +140,7 @@ def _groups_query(low: int, high: int):
     return (
         select(
             col(Report.paused_workdays),
+            col(Report.first_reply_paused_workdays),
             col(Report.extension_workdays),
             col(Report.first_reply_due_at),
             col(Report.resolution_due_at),
@@ -153,6 +158,7 @@ def _groups_query(low: int, high: int):
         )
         .group_by(
             Report.paused_workdays,
+            Report.first_reply_paused_workdays,
             Report.extension_workdays,
             Report.first_reply_due_at,
             Report.resolution_due_at,
@@ -175,6 +181,7 @@ class _Planner:
         rows = []
         for (
             paused,
+            first_paused,
             extended,
             old_first,
             old_resolution,
@@ -184,7 +191,15 @@ class _Planner:
         ) in groups:
             day, last_day = local_date(earliest, tz), local_date(latest, tz)
             while day <= last_day:
-                key = (paused, extended, old_first, old_resolution, old_provisional, day)
+                key = (
+                    paused,
+                    first_paused,
+                    extended,
+                    old_first,
+                    old_resolution,
+                    old_provisional,
+                    day,
+                )
                 if key not in self.seen:
                     self.seen.add(key)
                     row = self._move(key)
@@ -194,7 +209,7 @@ class _Planner:
         return rows
 
     def _move(self, key: tuple) -> dict | None:
-        paused, extended, old_first, old_resolution, old_provisional, day = key
+        paused, first_paused, extended, old_first, old_resolution, old_provisional, day = key
         settings, calendar, tz = self.settings, self.calendar, self.settings.tz
         start = start_of_local_day(day, tz)
         new = compute_deadlines(
@@ -204,6 +219,7 @@ class _Planner:
             first_reply_workdays=settings.first_reply_workdays,
             resolution_workdays=settings.resolution_workdays,
             paused_workdays=paused,
+            first_reply_paused_workdays=first_paused,
             extension_workdays=extended,
         )
         before = (old_first, old_resolution, bool(old_provisional))
@@ -222,6 +238,7 @@ class _Planner:
         }
         return {
             "paused": paused,
+            "first_paused": first_paused,
             "extended": extended,
             "old_first": old_first,
             "old_resolution": old_resolution,
