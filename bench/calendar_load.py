@@ -64,13 +64,14 @@ NOW = datetime(2026, 12, 18, 10, 0, tzinfo=SHANGHAI)
 REPORT_COLUMNS = (
     "id", "tracking_code", "site_id", "site_code", "owner_unit_id", "category", "page_url",
     "description", "status", "received_at", "assigned_at", "clock", "first_reply_due_at",
-    "resolution_due_at", "deadlines_provisional", "paused_workdays", "next_rung", "next_rung_at",
-    "created_at", "updated_at",
+    "resolution_due_at", "deadlines_provisional", "paused_workdays", "first_reply_paused_workdays",
+    "next_rung", "next_rung_at", "created_at", "updated_at",
 )  # fmt: skip
 
 
 def report_rows(count: int, sites, settings: Settings, calendar):
-    """Open reports received on working hours of December 2026, some paused 1–3 days before."""
+    """Open reports received on working hours of December 2026, some paused 1–3 days before
+    (pauses begun in time, so they moved both due dates)."""
     deadlines = {}
     for number in range(1, count + 1):
         owner, site, code = sites[number % len(sites)]
@@ -86,13 +87,15 @@ def report_rows(count: int, sites, settings: Settings, calendar):
                 first_reply_workdays=settings.first_reply_workdays,
                 resolution_workdays=settings.resolution_workdays,
                 paused_workdays=paused,
+                first_reply_paused_workdays=paused,
             )
         due = deadlines[key]
         yield (
             number, f"BENCH{number:011d}", site, code, owner, number % 7,
             f"https://{code}.example.gov.cn/page/{number}.html", "基准测试留言：页面有错别字",
             "assigned", received, received, 1, due.first_reply_due_at, due.resolution_due_at,
-            due.provisional, paused, "supervise", due.resolution_due_at, received, received,
+            due.provisional, paused, paused, "supervise", due.resolution_due_at, received,
+            received,
         )  # fmt: skip
 
 

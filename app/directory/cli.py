@@ -57,6 +57,7 @@ def _print_summary(result: ImportResult) -> None:
     typer.echo(f"units updated: {result.units_updated}")
     typer.echo(f"sites created: {result.sites_created}")
     typer.echo(f"sites updated: {result.sites_updated}")
+    typer.echo(f"routed {result.reports_routed} waiting reports")
     typer.echo(f"rows skipped: {result.rows_skipped}")
     for skipped in result.skipped[:SKIPPED_ROWS_SHOWN]:
         typer.echo(f"  line {skipped.line}: {skipped.reason}")

@@ -1,4 +1,4 @@
-"""What happens above the directory domain when a site is created or reopened.
+"""What happens above the directory domain when sites are created or reopened.
 
 Reports waiting unrouted for that site must reach its owner unit in the same transaction, but
 `reports` sits above `directory`; so the directory calls this name, and
@@ -12,12 +12,12 @@ _installed: dict[str, Callable[..., int]] = {}
 
 
 def install(*, route_waiting_reports: Callable[..., int]) -> None:
-    """Hand in the function that routes the unrouted reports of a site just opened."""
+    """Hand in the function that routes the unrouted reports of sites just opened."""
     _installed["route_waiting_reports"] = route_waiting_reports
 
 
 def route_waiting_reports(**arguments: Any) -> int:
-    """Route the unrouted reports with a site's code or host to its owner; return how many."""
+    """Route the unrouted reports with the code or a host of `sites` to their owners; how many."""
     try:
         route = _installed["route_waiting_reports"]
     except KeyError:

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from app.audit import service as audit
 from app.audit.models import SYSTEM_ACTOR, Action, Actor, EntityKind
 from app.db import utcnow
+from app.directory.hooks import route_waiting_reports
 from app.directory.models import (
     SITE_NAME_MAX,
     UNIT_NAME_MAX,
@@ -110,6 +111,8 @@ class ImportResult:
     sites_created: int = 0
     sites_updated: int = 0
     hosts_left_elsewhere: int = 0
+    # Unrouted reports that the sites created reached (app.reports.site_routing).
+    reports_routed: int = 0
     skipped: list[SkippedRow] = field(default_factory=list)
 
     @property
@@ -611,6 +614,12 @@ def _write(
     result.sites_updated = len(updated)
     session.flush()
     _record_import(session, actor, now, units, sites, units_before, sites_before)
+    result.reports_routed = route_waiting_reports(
+        session=session,
+        sites=[sites[row["site_code"]] for row in new_sites],
+        now=now,
+        reason="site_created",
+    )
 
 
 def _record_import(

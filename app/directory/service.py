@@ -361,7 +361,7 @@ def create_site(
         action=Action.created,
         after=audit.snapshot(site, hosts=hosts),
     )
-    route_waiting_reports(session=session, site=site, now=now or utcnow(), reason="site_created")
+    route_waiting_reports(session=session, sites=[site], now=now or utcnow(), reason="site_created")
     return site
 
 
@@ -400,7 +400,7 @@ def update_site(
     )
     if reopened:
         route_waiting_reports(
-            session=session, site=site, now=now or site.updated_at, reason="site_reopened"
+            session=session, sites=[site], now=now or site.updated_at, reason="site_reopened"
         )
     return site
 

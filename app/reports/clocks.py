@@ -37,12 +37,16 @@ def compute_deadlines(
     first_reply_workdays: int,
     resolution_workdays: int,
     paused_workdays: int = 0,
+    first_reply_paused_workdays: int = 0,
     extension_workdays: int = 0,
 ) -> Deadlines:
-    """Due instants for a clock started at received_at, moved by the working days paused;
-    the resolution also by the working days of approved extensions (never the first reply)."""
+    """Due instants for a clock started at received_at: the resolution moved by the working
+    days paused and those of approved extensions, the first reply only by the working days of
+    pauses begun while it was owed and not yet due."""
     received_on = local_date(received_at, tz)
-    first_due = calendar.add_workdays(received_on, first_reply_workdays + paused_workdays)
+    first_due = calendar.add_workdays(
+        received_on, first_reply_workdays + first_reply_paused_workdays
+    )
     resolution_due = calendar.add_workdays(
         received_on, resolution_workdays + paused_workdays + extension_workdays
     )

@@ -1,7 +1,8 @@
 """Keeping open reports' due dates true to the calendar in force.
 
 A report's due dates are a function of its local receipt date, the working days it was
-paused and those its approved extensions added, so the recompute never loads reports: per
+paused (on each clock: a pause begun once the first reply was late or given does not move the
+first-reply due) and those its approved extensions added, so the recompute never loads reports: per
 batch of ids it reads the distinct (DEADLINE_INPUTS, due dates, provisional) groups with
 the receipt instants they span, computes the new dates of each (group, receipt day) in
 Python with the pure calendar, writes those that move to a temporary table that lives as
@@ -63,7 +64,7 @@ RECOMPUTE_LOCK_KEY = int.from_bytes(b"zcdates", "big")
 # The report columns a due date is computed from, besides the receipt day, each named as
 # compute_deadlines' argument: the recompute groups, plans and matches reports by them, so a
 # new input (a column of working days that moves one due date) is one more entry here.
-DEADLINE_INPUTS = ("paused_workdays", "extension_workdays")
+DEADLINE_INPUTS = ("paused_workdays", "first_reply_paused_workdays", "extension_workdays")
 
 _scratch = MetaData()
 # A batch's moves, one row per (inputs, old due dates, local receipt day) that moves; created

@@ -262,6 +262,7 @@ def import_reports(
             "resolution_due_at": deadlines.resolution_due_at,
             "deadlines_provisional": deadlines.provisional,
             "paused_workdays": 0,
+            "first_reply_paused_workdays": 0,
             "created_at": received_at,
             "updated_at": closed_at,
         }

@@ -204,6 +204,11 @@ class Report(SQLModel, table=True):
     )
     paused_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     paused_workdays: int = Field(default=0, description="working days paused on this clock")
+    # Those of them that moved the first-reply due: only a pause begun while the first reply was
+    # owed and not yet due counts, as pausing never clears a reply already late (or given).
+    first_reply_paused_workdays: int = Field(
+        default=0, sa_column_kwargs={"server_default": text("0")}
+    )
     # Working days approved extensions (延期) added to this clock's resolution due, and when
     # the latest was approved (app.reports.extensions); a new clock starts without any.
     extension_workdays: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})

@@ -411,6 +411,10 @@ class ReportDetail(ReportSummary):
     )
     paused_at: LocalDateTime | None = Field(description="since when it awaits the citizen")
     paused_workdays: int = Field(description="working days paused on the current clock")
+    first_reply_paused_workdays: int = Field(
+        description="those of them that moved the first-reply due: pauses begun while the "
+        "first reply was owed and not yet due"
+    )
     clock: int = Field(description="clocks started so far (each transfer starts one)")
     published: bool = Field(
         description="shown on the public list of answers once resolved (false: kept off it)"

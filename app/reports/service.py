@@ -122,6 +122,7 @@ def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Setting
         first_reply_workdays=settings.first_reply_workdays,
         resolution_workdays=settings.resolution_workdays,
         paused_workdays=report.paused_workdays,
+        first_reply_paused_workdays=report.first_reply_paused_workdays,
         extension_workdays=report.extension_workdays,
     )
     report.first_reply_due_at = deadlines.first_reply_due_at
@@ -143,6 +144,7 @@ def _start_clock(
     report.first_reply = None
     report.paused_at = None
     report.paused_workdays = 0
+    report.first_reply_paused_workdays = 0
     report.status_before_pause = None
     # Extensions belong to a clock: the new one starts with none (app.reports.extensions).
     report.extension_workdays = 0
@@ -358,13 +360,17 @@ def _end_pause(*, report: Report, now: datetime, calendar: WorkCalendar, setting
     """End a report's pause: its clock moves by the working days paused, which are returned.
 
     A pause counts at most `pause_max_workdays`: past them it has ended by itself, whether the
-    job that says so (app.reports.pauses) has run yet or not.
+    job that says so (app.reports.pauses) has run yet or not. It moves the first-reply due only
+    if it began while the first reply was owed and not yet due: otherwise a reply already late
+    would turn in time, and one already given could not be late any more.
     """
     paused = paused_workdays_between(
         calendar=calendar, paused_at=report.paused_at, resumed_at=now, tz=settings.tz
     )
     paused = min(paused, settings.pause_max_workdays)
     report.paused_workdays += paused
+    if report.first_responded_at is None and report.paused_at <= report.first_reply_due_at:
+        report.first_reply_paused_workdays += paused
     report.paused_at = None
     report.status_before_pause = None
     return paused
@@ -500,7 +506,9 @@ def _mark_responded(report: Report, now: datetime) -> None:
 
 def _close(*, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings) -> None:
     if report.status == ReportStatus.awaiting_citizen:
+        # Closed during a pause: judged against the due dates the pause moved, as on a resume.
         _end_pause(report=report, now=now, calendar=calendar, settings=settings)
+        apply_deadlines(report=report, calendar=calendar, settings=settings)
     _mark_responded(report, now)
     report.closed_at = now
     open_rating_window(report=report, now=now, calendar=calendar, settings=settings)

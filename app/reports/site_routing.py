@@ -1,7 +1,8 @@
 """Reports waiting unrouted reach a site's owner when the site is created or reopened.
 
 Called through `app.directory.hooks` (the directory sits below reports) in the transaction
-that creates or reopens the site, so the site and its reports' routing commit together.
+that creates or reopens the site (the API) or creates sites from a file (`zhaocuo import
+sites`), so the sites and their reports' routing commit together.
 """
 
 from datetime import datetime
@@ -17,19 +18,27 @@ from app.reports.models import EventKind, Report, ReportStatus
 from app.workdays.sources import get_calendar, hold_calendar
 
 
-def _about_site(*, report: Report, site: Site, hosts: set[str]) -> bool:
-    if report.site_code == site.site_code:
-        return True
+def _site_of_report(
+    *, report: Report, by_code: dict[str, Site], by_host: dict[str, Site]
+) -> Site | None:
+    """The site among those opened that a report names by its code, else by its page's host
+    (the exact host before its www. twin)."""
+    if report.site_code in by_code:
+        return by_code[report.site_code]
     host = host_of_url(report.page_url)
     if host is None:
-        return False
+        return None
     twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
-    return host in hosts or twin in hosts
+    return by_host.get(host) or by_host.get(twin)
 
 
-def route_waiting_reports(*, session: Session, site: Site, now: datetime, reason: str) -> int:
-    """Route the unrouted reports with a site's code or one of its hosts to its owner unit."""
-    hosts = set(session.exec(select(SiteHost.host).where(SiteHost.site_id == site.id)).all())
+def route_waiting_reports(
+    *, session: Session, sites: list[Site], now: datetime, reason: str
+) -> int:
+    """Route the unrouted reports with the code or a host of sites just created or reopened
+    to their owner units, each with a `routed` event; how many were routed."""
+    if not sites:
+        return 0
     # Unrouted reports are few (operators route them by hand): read them, match in Python.
     waiting = session.exec(
         select(Report)
@@ -37,13 +46,27 @@ def route_waiting_reports(*, session: Session, site: Site, now: datetime, reason
         .order_by(col(Report.id))
         .with_for_update()
     ).all()
-    matched = [r for r in waiting if _about_site(report=r, site=site, hosts=hosts)]
+    if not waiting:
+        return 0
+    by_code = {site.site_code: site for site in sites}
+    by_id = {site.id: site for site in sites}
+    by_host = {
+        site_host.host: by_id[site_host.site_id]
+        for site_host in session.exec(
+            select(SiteHost).where(col(SiteHost.site_id).in_(list(by_id)))
+        ).all()
+    }
+    matched = [
+        (report, site)
+        for report in waiting
+        if (site := _site_of_report(report=report, by_code=by_code, by_host=by_host))
+    ]
     if not matched:
         return 0
     settings = get_settings()
     hold_calendar(session)
     calendar = get_calendar(session)
-    for report in matched:
+    for report, site in matched:
         report.site_id = site.id
         report.site_code = report.site_code or site.site_code
         report.site_closed = site.status == SiteStatus.closed

@@ -76,12 +76,14 @@ def figure_columns(as_of: datetime) -> list[ColumnElement]:
     resolved = and_(report.c.status == ReportStatus.resolved.value, closed)
     responded = _at_or_before(report.c.first_responded_at, as_of)
     reply_due_passed = _before(report.c.first_reply_due_at, as_of)
-    # A report waiting for the citizen has its clocks stopped: not late while paused.
+    # A report waiting for the citizen has its clocks stopped: not late while paused, unless
+    # the pause began once its first reply was already late, which pausing never clears.
     paused = and_(
         report.c.status == ReportStatus.awaiting_citizen.value,
         _at_or_before(report.c.paused_at, as_of),
     )
-    unanswered_past_due = and_(not_(responded), reply_due_passed, not_(paused))
+    paused_in_time = and_(paused, report.c.paused_at <= report.c.first_reply_due_at)
+    unanswered_past_due = and_(not_(responded), reply_due_passed, not_(paused_in_time))
     answered_in_time = and_(
         responded,
         report.c.first_reply_due_at.is_not(None),

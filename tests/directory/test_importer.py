@@ -17,7 +17,8 @@ import app.db
 from app.cli import cli
 from app.directory.importer import ImportFailed, SkippedRow, import_sites, parse_directory_csv
 from app.directory.models import Site, SiteHost, Unit
-from tests.conftest import DATA_CSV, Directory, requires_data, submit_report
+from app.reports.models import Report, ReportEvent
+from tests.conftest import DATA_CSV, Directory, local, requires_data, submit_report
 
 DOCS_CSV = Path(__file__).resolve().parents[2] / "docs" / "sites-csv.md"
 PLAIN_HEADER = "site_code,name,host,owner_unit,parent_unit\n"
@@ -592,6 +593,7 @@ def test_command_imports_then_finds_nothing_new(
         "units updated: 0",
         "sites created: 4",
         "sites updated: 0",
+        "routed 0 waiting reports",
         "rows skipped: 0",
     ]
     assert second.exit_code == 0, second.output
@@ -600,9 +602,84 @@ def test_command_imports_then_finds_nothing_new(
         "units updated: 0",
         "sites created: 0",
         "sites updated: 0",
+        "routed 0 waiting reports",
         "rows skipped: 0",
     ]
     assert directory_state(session) == FIRST_STATE
+
+
+def test_command_routes_the_reports_waiting_for_the_sites_it_creates(
+    command_database: None, client, engine: Engine, tmp_path: Path, monkeypatch
+):
+    # Submitted before the file names their sites: one by its site code, one by its host
+    # (the www. twin of a listed host), one of a site the file does not list.
+    by_code = submit_report(
+        client, at=local(2026, 11, 23, 10, 0), site_code="9902000002",
+        page_url="https://x.example.org/a.html",
+    )  # fmt: skip
+    by_host = submit_report(
+        client, site_code=None, page_url="https://www.zwfw.bing.example.gov.cn/b.html"
+    )
+    other = submit_report(client, site_code=None, page_url="https://elsewhere.example.org/c.html")
+    assert {r["status"] for r in (by_code, by_host, other)} == {"unrouted"}
+    # Imported on Tuesday 24 November 2026 at 09:00.
+    monkeypatch.setattr("app.directory.importer.utcnow", lambda: local(2026, 11, 24, 9, 0))
+
+    first = run(str(write(tmp_path, FIRST_FILE)))
+    again = run(str(write(tmp_path, FIRST_FILE)))
+
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines()[4:6] == ["sites updated: 0", "routed 2 waiting reports"]
+    assert again.stdout.splitlines()[4:6] == ["sites updated: 0", "routed 0 waiting reports"]
+    with Session(engine) as session:
+        rows = {r.tracking_code: r for r in session.exec(select(Report)).all()}
+        owner = {u.name: u.id for u in session.exec(select(Unit)).all()}
+        site = {s.site_code: s.id for s in session.exec(select(Site)).all()}
+        routed = {
+            e.report_id: e
+            for e in session.exec(select(ReportEvent).where(ReportEvent.kind == "routed")).all()
+        }
+    for receipt, code, unit in [
+        (by_code, "9902000002", "丙市教育局"),
+        (by_host, "99BM000100", "丙市人民政府办公室"),
+    ]:
+        report = rows[receipt["tracking_code"]]
+        assert (report.status, report.owner_unit_id, report.site_id, report.site_code) == (
+            "assigned",
+            owner[unit],
+            site[code],
+            code,
+        )
+        # A clock from the import: first reply due Thursday 26 November, resolution Tuesday
+        # 15 December.
+        assert report.assigned_at == local(2026, 11, 24, 9, 0)
+        assert report.first_reply_due_at == local(2026, 11, 26, 23, 59, 59, 999000)
+        assert report.resolution_due_at == local(2026, 12, 15, 23, 59, 59, 999000)
+        event = routed[report.id]
+        assert (event.actor, event.at) == ("system", local(2026, 11, 24, 9, 0))
+        assert event.data == {
+            "to_unit_id": owner[unit],
+            "site_id": site[code],
+            "reason": "site_created",
+        }
+    assert rows[other["tracking_code"]].status == "unrouted"
+    assert len(routed) == 2
+
+
+def test_a_rejected_file_routes_nothing(
+    command_database: None, client, engine: Engine, tmp_path: Path
+):
+    waiting = submit_report(client, site_code="9902000003", page_url="https://x.example.org/")
+    bad = GOOD_ROWS + "9902000003,丙市财政局网站,,丙市财政局,\n" + "99020000x4,丁,,丙市财政局,\n"
+
+    result = run(str(write(tmp_path, bad)))
+
+    assert result.exit_code == 1
+    with Session(engine) as session:
+        report = session.exec(
+            select(Report).where(Report.tracking_code == waiting["tracking_code"])
+        ).one()
+    assert (report.status, report.owner_unit_id) == ("unrouted", None)
 
 
 def test_command_rejects_a_bad_file_with_exit_code_1_and_changes_nothing(

@@ -40,6 +40,7 @@ def deadlines(received_at: datetime, paused_workdays: int = 0, calendar: WorkCal
         first_reply_workdays=2,
         resolution_workdays=15,
         paused_workdays=paused_workdays,
+        first_reply_paused_workdays=paused_workdays,
     )
 
 
@@ -151,6 +152,23 @@ def test_paused_working_days_move_both_deadlines():
 
     assert result.first_reply_due_at == due(2026, 10, 10)
     assert result.resolution_due_at == due(2026, 10, 28)
+
+
+def test_a_pause_that_did_not_count_for_the_first_reply_moves_the_resolution_only():
+    # Received Monday 28 September; 2 working days paused on the resolution clock, none on
+    # the first reply's: Wednesday 30 September stays, Friday 23 October becomes Tuesday 27.
+    result = compute_deadlines(
+        calendar=OFFICIAL,
+        received_at=local(2026, 9, 28, 10, 0),
+        tz=SHANGHAI,
+        first_reply_workdays=2,
+        resolution_workdays=15,
+        paused_workdays=2,
+        first_reply_paused_workdays=0,
+    )
+
+    assert result.first_reply_due_at == due(2026, 9, 30)
+    assert result.resolution_due_at == due(2026, 10, 27)
 
 
 def test_other_numbers_of_working_days_come_from_the_settings():

@@ -161,6 +161,34 @@ def test_past_the_official_calendar_deadlines_are_provisional_until_the_year_is_
     assert client.get(f"/api/v1/reports/{code}").json()["deadlines_provisional"] is False
 
 
+def test_loading_a_year_moves_each_clock_by_its_own_paused_days(
+    client, directory: Directory, engine, clock
+):
+    # Received Friday 18 December 2026: first reply due Tuesday 22 December. Asked on Wednesday
+    # 23 (late), answered Friday 25: 2 working days paused, which move the resolution only,
+    # from Friday 8 to Tuesday 12 January 2027 on the weekend rule.
+    code = submit_report(client, at=local(2026, 12, 18, 10, 0))["tracking_code"]
+    report_id = stored(engine, code).id
+    clock.set(local(2026, 12, 23, 10, 0))
+    act(client, directory, report_id, "request-info", {"text": "请补充说明。"})
+    clock.set(local(2026, 12, 25, 10, 0))
+    client.post(f"/api/v1/reports/{code}/supplement", json={"text": "补充如下。"})
+    before = stored(engine, code)
+    assert (before.paused_workdays, before.first_reply_paused_workdays) == (2, 0)
+    assert before.resolution_due_at == due(2027, 1, 12)
+
+    response = client.put(
+        "/api/v1/calendar/2027", json=NOTICE_2027, headers=directory.auth("admin")
+    )
+
+    assert response.json()["reports_moved"] == 1
+    after = stored(engine, code)
+    # 元旦 Friday 1 January is a holiday: 17 working days after 18 December is Wednesday 13.
+    assert after.resolution_due_at == due(2027, 1, 13)
+    assert after.first_reply_due_at == due(2026, 12, 22)
+    assert after.deadlines_provisional is False
+
+
 def test_loading_a_year_leaves_closed_reports_alone(client, directory: Directory, engine, clock):
     code = submit_report(client, at=local(2026, 12, 17, 10, 0))["tracking_code"]
     report = stored(engine, code)
@@ -198,7 +226,7 @@ def test_pause_across_national_day_moves_the_due_dates(client, directory: Direct
     assert instant(view["first_reply_due_at"]) == due(2026, 10, 10)
     assert instant(view["resolution_due_at"]) == due(2026, 10, 28)
     after = stored(engine, receipt["tracking_code"])
-    assert after.paused_workdays == 3
+    assert after.paused_workdays == after.first_reply_paused_workdays == 3
     assert after.paused_at is None
 
 

@@ -181,8 +181,10 @@ def test_the_extended_date_survives_a_pause_and_the_supplement(
     detail = unit_detail(client, directory, report.id)
     assert detail["paused_workdays"] == 2
     assert detail["resolution_due_at"] == "2026-10-15T23:59:59.999+08:00"
-    # The first reply moved by the pause only.
-    assert detail["first_reply_due_at"] == "2026-09-15T23:59:59.999+08:00"
+    # Never by the extension, nor by a pause begun a month after it was due: still Friday
+    # 11 September.
+    assert detail["first_reply_paused_workdays"] == 0
+    assert detail["first_reply_due_at"] == "2026-09-11T23:59:59.999+08:00"
 
 
 @pytest.fixture

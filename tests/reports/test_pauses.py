@@ -114,8 +114,9 @@ def test_a_late_supplement_counts_at_most_the_pause_limit(client, directory, eng
 
 def test_pausing_never_clears_a_reply_already_late(client, directory, engine, clock):
     # Received Monday 23 November: first reply due Wednesday 25 November. Nobody answered; the
-    # question comes on Thursday 26, the answer on Friday 27 (1 working day paused: the due date
-    # moves to Thursday 26), the reply on Friday 27: still late.
+    # question comes on Thursday 26, the answer on Friday 27 (1 working day paused), the reply
+    # on Friday 27. The pause began with the reply already late: it moves the resolution due
+    # (Monday 14 to Tuesday 15 December), not the first reply's.
     code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     clock.set(local(2026, 11, 26, 10, 0))
@@ -126,23 +127,20 @@ def test_pausing_never_clears_a_reply_already_late(client, directory, engine, cl
     act(client, directory, report_id, "reply", {"text": "已核实，正在更正。"})
 
     report = stored(engine, code)
-    assert report.paused_workdays == 1
-    assert report.first_reply_due_at == due(2026, 11, 26)
+    assert (report.paused_workdays, report.first_reply_paused_workdays) == (1, 0)
+    assert report.first_reply_due_at == due(2026, 11, 25)
+    assert report.resolution_due_at == due(2026, 12, 15)
     # Statistics count a first reply as late when it came after its due instant.
     assert report.first_responded_at == local(2026, 11, 27, 11, 0)
     assert report.first_responded_at > report.first_reply_due_at
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known hole: a pause begun on a non-working day after the first-reply due moves "
-    "the due date onto the resume day, so a reply already late counts as in time",
-)
 def test_a_pause_begun_on_a_weekend_after_the_due_date_keeps_the_reply_late(
     client, directory, engine, clock
 ):
     # Received Wednesday 25 November: first reply due Friday 27. Asked on Saturday 28 (late),
-    # answered Monday 30 (1 working day paused), replied Monday 30.
+    # answered Monday 30 (1 working day paused), replied Monday 30: still late. The resolution
+    # due moves from Wednesday 16 to Thursday 17 December.
     code = submit_report(client, at=local(2026, 11, 25, 10, 0))["tracking_code"]
     report_id = stored(engine, code).id
     clock.set(local(2026, 11, 28, 10, 0))
@@ -153,4 +151,102 @@ def test_a_pause_begun_on_a_weekend_after_the_due_date_keeps_the_reply_late(
     act(client, directory, report_id, "reply", {"text": "已核实。"})
 
     report = stored(engine, code)
+    assert report.first_reply_due_at == due(2026, 11, 27)
+    assert report.resolution_due_at == due(2026, 12, 17)
     assert report.first_responded_at > report.first_reply_due_at
+
+
+def test_a_pause_begun_on_national_day_after_the_due_date_keeps_the_reply_late(
+    client, directory, engine, clock
+):
+    # Received Monday 28 September: first reply due Wednesday 30 September. Asked on Thursday
+    # 1 October, a holiday (late); answered Thursday 8 October, the first working day after the
+    # holiday (1 working day paused); replied the same morning: still late. The resolution: 16
+    # working days after 28 September (29, 30 Sep, 8, 9, make-up Sat 10, 12–16, 19–23, 26 Oct).
+    code = submit_report(client, at=local(2026, 9, 28, 10, 0))["tracking_code"]
+    report_id = stored(engine, code).id
+    clock.set(local(2026, 10, 1, 10, 0))
+    assert ask(client, directory, report_id).status_code == 200
+    clock.set(local(2026, 10, 8, 9, 0))
+    supplement(client, code)
+    clock.set(local(2026, 10, 8, 10, 0))
+    act(client, directory, report_id, "reply", {"text": "已核实。"})
+
+    report = stored(engine, code)
+    assert (report.paused_workdays, report.first_reply_paused_workdays) == (1, 0)
+    assert report.first_reply_due_at == due(2026, 9, 30)
+    assert report.resolution_due_at == due(2026, 10, 26)
+    assert report.first_responded_at > report.first_reply_due_at
+
+
+def test_a_pause_begun_on_the_due_day_moves_the_first_reply_due(client, directory, engine, clock):
+    # Received Monday 28 September: first reply due Wednesday 30 September at 23:59:59.999.
+    # Asked on the due day at 16:00, still in time; answered Friday 9 October (8 and 9 October
+    # paused): the first reply is due 4 working days after 28 September (29, 30 Sep, 8, 9 Oct),
+    # the resolution 17 (Tuesday 27 October). Replied on the 9th: in time.
+    code = submit_report(client, at=local(2026, 9, 28, 10, 0))["tracking_code"]
+    report_id = stored(engine, code).id
+    clock.set(local(2026, 9, 30, 16, 0))
+    assert ask(client, directory, report_id).status_code == 200
+    clock.set(local(2026, 10, 9, 10, 0))
+    supplement(client, code)
+    clock.set(local(2026, 10, 9, 11, 0))
+    act(client, directory, report_id, "reply", {"text": "已核实。"})
+
+    report = stored(engine, code)
+    assert (report.paused_workdays, report.first_reply_paused_workdays) == (2, 2)
+    assert report.first_reply_due_at == due(2026, 10, 9)
+    assert report.resolution_due_at == due(2026, 10, 27)
+    assert report.first_responded_at <= report.first_reply_due_at
+
+
+def test_a_pause_after_a_late_reply_leaves_it_late(client, directory, engine, clock):
+    # Received Monday 23 November: first reply due Wednesday 25. Replied Thursday 26 (late),
+    # then asked; answered Monday 30 (27 and 30 November paused). Moving the first-reply due
+    # by them would make it Friday 27, and the late reply in time.
+    code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
+    report_id = stored(engine, code).id
+    clock.set(local(2026, 11, 26, 10, 0))
+    act(client, directory, report_id, "reply", {"text": "已收到，正在核实。"})
+    clock.set(local(2026, 11, 26, 11, 0))
+    assert ask(client, directory, report_id).status_code == 200
+    clock.set(local(2026, 11, 30, 9, 0))
+
+    supplement(client, code)
+
+    report = stored(engine, code)
+    assert report.status == "replied"
+    assert (report.paused_workdays, report.first_reply_paused_workdays) == (2, 0)
+    assert report.first_reply_due_at == due(2026, 11, 25)
+    # 15 + 2 working days after 23 November: Wednesday 16 December.
+    assert report.resolution_due_at == due(2026, 12, 16)
+    assert report.first_responded_at > report.first_reply_due_at
+
+
+def test_closing_during_a_pause_begun_in_time_is_judged_on_the_moved_dates(
+    client, directory, engine, clock
+):
+    # Received Monday 23 November: first reply due Wednesday 25. Asked Tuesday 24; no answer;
+    # declined as too little information on Friday 27, during the pause (25, 26, 27 November
+    # paused): the first reply is due Monday 30, so the decline came in time.
+    code = submit_report(client, at=local(2026, 11, 23, 10, 0))["tracking_code"]
+    report_id = stored(engine, code).id
+    clock.set(local(2026, 11, 24, 10, 0))
+    assert ask(client, directory, report_id).status_code == 200
+    clock.set(local(2026, 11, 27, 10, 0))
+
+    act(
+        client,
+        directory,
+        report_id,
+        "decline",
+        {"reason": "insufficient_info", "text": "信息不足，无法核实。"},
+    )
+
+    report = stored(engine, code)
+    assert (report.paused_workdays, report.first_reply_paused_workdays) == (3, 3)
+    assert report.first_reply_due_at == due(2026, 11, 30)
+    assert report.first_responded_at == local(2026, 11, 27, 10, 0)
+    assert report.first_responded_at <= report.first_reply_due_at
+    # Working days in (23, 27 November] less the 3 paused.
+    assert report.handling_workdays == 1
