@@ -245,8 +245,7 @@ def annex_table_xml(stats: StatsOut, text_width_twips: int) -> str:
         # tblHeader repeats this row at the top of every page; cantSplit keeps rows whole.
         "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
         + "".join(
-            _header_xml(column.header, width)
-            for column, width in zip(columns, widths, strict=True)
+            _header_xml(column.header, width) for column, width in zip(columns, widths, strict=True)
         )
         + "</w:tr>"
     ]
