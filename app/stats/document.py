@@ -8,6 +8,8 @@ landscape when its table is wide, its header row repeated on every page.
 """
 
 import io
+import math
+import re
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -33,7 +35,14 @@ SIZE_4 = Pt(14)  # 4号
 RED = RGBColor(0xFF, 0x00, 0x00)
 # 225 mm over 22 lines.
 LINE_PITCH = Pt(28.9)
-TABLE_SIZE = Pt(9)
+TABLE_SIZE = Pt(9)  # 小五: twenty columns fit a landscape page with their figures whole
+EM = int(TABLE_SIZE.pt * 20)  # twips of one Chinese character at the table's size
+CELL_PADDING = 80 + 20  # the cell's left and right margins, and room for borders and rounding
+# Runs of narrow characters never break inside ("62.5%", "2022"); wide characters may break
+# between any two, as Chinese text does.
+_NARROW_RUN = re.compile(r"[!-~]+")
+# A header's note in brackets ("（工作日）") stays on a line of its own.
+_BRACKETED = re.compile(r"（[^（）]*）")
 
 
 def _font(run, name: str, size: Pt, *, bold: bool = False, color: RGBColor | None = None) -> None:
@@ -116,25 +125,117 @@ def _setup_section(section, *, landscape: bool) -> None:
     section.header_distance = Mm(15)
 
 
+def _header_xml(header: str, width: int) -> str:
+    """A header cell, broken before its bracketed note when the whole does not fit a line."""
+    if (width - CELL_PADDING) / EM < text_em(header):
+        header = _BRACKETED.sub(lambda note: "\n" + note.group(0), header).lstrip("\n")
+    return _cell_xml(header, width=width, bold=True, align="center")
+
+
 def _cell_xml(text: str, *, width: int, bold: bool, align: str) -> str:
     weight = "<w:b/>" if bold else ""
     size = int(TABLE_SIZE.pt * 2)
+    lines = "<w:br/>".join(
+        f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n")
+    )
     return (
         f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
         f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
         f'<w:jc w:val="{align}"/></w:pPr><w:r><w:rPr>'
         f'<w:rFonts w:ascii="{BODY_FONT}" w:hAnsi="{BODY_FONT}" w:eastAsia="{BODY_FONT}"/>'
         f'{weight}<w:sz w:val="{size}"/></w:rPr>'
-        f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:tc>'
+        f"{lines}</w:r></w:p></w:tc>"
     )
+
+
+def text_em(text: str) -> float:
+    """Width of a text in Chinese characters (em) of the table's font. Narrow characters are
+    taken as fallback fonts draw them in bold (0.7 em, "%" 1.05), wider than 仿宋's half em,
+    so that a figure of the bold 合计 row stays whole whatever font the reader has."""
+    narrow = sum(len(run) for run in _NARROW_RUN.findall(text))
+    return len(text) - narrow + 0.7 * narrow + 0.35 * text.count("%")
+
+
+def _longest_unbreakable(text: str) -> float:
+    runs = [text_em(run) for run in _NARROW_RUN.findall(text)]
+    return max([*runs, 1.0 if len(text) > sum(map(len, _NARROW_RUN.findall(text))) else 0.0])
+
+
+def _header_em(header: str) -> tuple[float, float]:
+    """(narrowest, comfortable) width of a header: at most four lines; two lines, or one when
+    it is three characters or fewer ("办结率"), reads well."""
+    whole = text_em(header)
+    bracketed = max([text_em(note) for note in _BRACKETED.findall(header)], default=0)
+    narrowest = max(_longest_unbreakable(header), bracketed, min(whole, 2), whole / 4)
+    comfortable = max(narrowest, whole if whole <= 3 else whole / 2)
+    return math.ceil(narrowest), math.ceil(comfortable)
+
+
+def column_widths(columns, rows, text_width_twips: int) -> list[int]:
+    """Twips per column: every figure and short word (合计, 62.5%) on one line, headers broken
+    at a character boundary into two lines where that fits, the text columns (单位, 存在问题)
+    given what is left in proportion to their longest text."""
+    longest = [0.0] * len(columns)
+    for row in rows:
+        for index, text in enumerate(row):
+            longest[index] = max(longest[index], text_em(text))
+    narrowest, comfortable = [], []
+    for index, column in enumerate(columns):
+        header_narrowest, header_comfortable = _header_em(column.header)
+        if column.wrap:
+            # A name or a sentence wraps; a few characters per line at the very least.
+            narrowest.append(max(header_narrowest, 4))
+            comfortable.append(max(narrowest[-1], header_comfortable, min(longest[index], 16)))
+        else:
+            narrowest.append(max(header_narrowest, longest[index]))
+            comfortable.append(max(header_comfortable, longest[index]))
+    available = text_width_twips / EM - CELL_PADDING * len(columns) / EM
+    spare = available - sum(comfortable)
+    if spare >= 0:
+        wrapped = [index for index, column in enumerate(columns) if column.wrap] or list(
+            range(len(columns))
+        )
+        weight = sum(comfortable[index] for index in wrapped)
+        ems = [
+            width + (spare * width / weight if index in wrapped else 0)
+            for index, width in enumerate(comfortable)
+        ]
+    else:
+        # Between the narrowest and the comfortable widths, in proportion to what each gives up.
+        give = sum(comfortable) - sum(narrowest)
+        share = max(available - sum(narrowest), 0) / give if give else 0
+        ems = [low + (high - low) * share for low, high in zip(narrowest, comfortable, strict=True)]
+        # A header broken into even lines (受理/留言, not 上级单/位); the text columns take
+        # what that frees.
+        for index, column in enumerate(columns):
+            if not column.wrap:
+                ems[index] = max(narrowest[index], _even_width(column.header, ems[index]))
+        wrapped = [index for index, column in enumerate(columns) if column.wrap]
+        freed = available - sum(ems)
+        if wrapped and freed > 0:
+            weight = sum(ems[index] for index in wrapped)
+            for index in wrapped:
+                ems[index] += freed * ems[index] / weight
+    return [int(em * EM) + CELL_PADDING for em in ems]
+
+
+def _even_width(header: str, at_most: float) -> float:
+    """The widest width up to at_most at which the header's lines come out even: a header of
+    n characters on k lines takes ceil(n / k)."""
+    whole = math.ceil(text_em(header))
+    fitting = [math.ceil(whole / lines) for lines in range(1, whole + 1)]
+    return max([width for width in fitting if width <= at_most], default=at_most)
 
 
 def annex_table_xml(stats: StatsOut, text_width_twips: int) -> str:
     """The annex as one w:tbl, written as text: python-docx's add_row takes seconds for the
     15,000 cells of a national annex, a string join a few milliseconds."""
     columns = notice.annex_columns(stats)
-    total_width = sum(column.width for column in columns)
-    widths = [text_width_twips * column.width // total_width for column in columns]
+    annex_rows = [
+        (row[0] == "合计", ["—" if value is None else str(value) for value in row])
+        for row in notice.iter_annex_rows(stats, as_text=True)
+    ]
+    widths = column_widths(columns, [texts for _, texts in annex_rows], text_width_twips)
     grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
     borders = "".join(
         f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
@@ -144,16 +245,13 @@ def annex_table_xml(stats: StatsOut, text_width_twips: int) -> str:
         # tblHeader repeats this row at the top of every page; cantSplit keeps rows whole.
         "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
         + "".join(
-            _cell_xml(column.header, width=width, bold=True, align="center")
-            for column, width in zip(columns, widths, strict=True)
+            _header_xml(column.header, width) for column, width in zip(columns, widths, strict=True)
         )
         + "</w:tr>"
     ]
-    for row in notice.iter_annex_rows(stats, as_text=True):
-        bold = row[0] == "合计"
+    for bold, texts in annex_rows:
         cells = []
-        for index, (value, width) in enumerate(zip(row, widths, strict=True)):
-            text = "—" if value is None else str(value)
+        for index, (text, width) in enumerate(zip(texts, widths, strict=True)):
             align = "left" if columns[index].wrap else "center"
             cells.append(_cell_xml(text, width=width, bold=bold, align=align))
         rows.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>")

@@ -137,6 +137,21 @@ def test_a_two_unit_annex_is_one_page_of_its_own(two_docx: Rendered, two_xlsx: R
 
 
 @needs_libreoffice
+def test_the_annex_table_keeps_short_words_and_figures_on_one_line(
+    two_docx: Rendered, many_docx: Rendered
+) -> None:
+    # Twenty columns on a landscape page: pdftotext gives a cell's lines apart, so a figure or
+    # word broken across lines ("62.5" over "%", "合" over "计") would not be one of its words.
+    words = set(two_docx.pages[-1].split())
+    for whole in ("序号", "合计", "62.5%", "100%", "75%", "9.3", "16", "（工作日）"):
+        assert whole in words, whole
+    totals = many_units().totals
+    last_page = set(many_docx.pages[-1].split())
+    for whole in ("合计", str(totals.received), str(totals.resolved)):
+        assert whole in last_page, whole
+
+
+@needs_libreoffice
 def test_the_text_sheet_prints_whole(two_xlsx: Rendered) -> None:
     stats = two_units()
     printed = squeezed(two_xlsx.text)
