@@ -261,10 +261,22 @@ def _track_page(
     )
 
 
-@router.get("/track/{code}", response_class=HTMLResponse, dependencies=[Depends(read_rate_limited)])
+@router.get("/track/{code}", response_class=HTMLResponse)
 def track(
     request: Request, code: str, session: Session = RequestSession, now=Depends(get_now)
 ) -> HTMLResponse:
+    try:
+        read_rate_limited(request)
+    except TooManyRequests as exc:
+        page = render(
+            request,
+            "not_found.html",
+            status_code=429,
+            heading="查询过于频繁",
+            message=exc.message + "。",
+        )
+        page.headers.update(exc.headers or {})
+        return page
     return _track_page(request, session=session, code=code, now=now)
 
 

@@ -230,6 +230,25 @@ def test_the_per_address_limit_applies_to_the_form(settings, engine, clock, dire
     assert re.search(r"您的地址提交过于频繁，请在\d+秒后再试。", limited.text)
 
 
+def test_too_many_look_ups_get_a_chinese_page_with_retry_after(
+    settings, engine, clock, directory
+) -> None:
+    app = create_app(
+        settings=settings.model_copy(update={"public_read_rate_limit": "2/minute"}),
+        engine=engine,
+        clock=clock,
+    )
+    with TestClient(app) as client:
+        for _ in range(2):
+            assert client.get("/track/AAAAAAAAAAAAAAAA").status_code == 404
+        limited = client.get("/track/AAAAAAAAAAAAAAAA")
+    assert limited.status_code == 429
+    assert limited.headers["content-type"].startswith("text/html")
+    assert int(limited.headers["retry-after"]) > 0
+    assert "<h1>查询过于频繁</h1>" in limited.text
+    assert re.search(r"您的地址查询过于频繁，请在\d+秒后再试。", limited.text)
+
+
 def test_an_unknown_or_malformed_tracking_code_is_a_chinese_404(client, directory) -> None:
     for code in ["AAAAAAAAAAAAAAAA", "x", "%3Cscript%3E", "A" * 300]:
         page = client.get(f"/track/{code}")
