@@ -2,7 +2,8 @@
 
 Everything the form needs to check is signed into the form itself (ZHAOCUO_FORM_SECRET), so
 that any API node checks a form another node served, without shared state; only the count of
-an address's recent submissions lives in the rate-limit storage, as the API's limit does.
+an address's recent submissions and the CAPTCHA challenges already answered live in the
+rate-limit storage, as the API's limit does.
 """
 
 import hashlib
@@ -29,6 +30,9 @@ FORM_EXPIRED = "表单已失效，请再次点击“提交”。"
 HONEYPOT_FILLED = "无法提交：表单中有一个不应填写的隐藏栏目被填写了。"
 CAPTCHA_WRONG = "验证码不正确，请按图中字符重新输入（不区分大小写）。"
 CAPTCHA_MISSING = "请输入图中的验证码。"
+CAPTCHA_USED = "这张验证码图片已经用过，请按新的图片重新输入。"
+# Each challenge is answerable once: kept longer than it is valid, so it is never taken twice.
+CHALLENGE_ONCE = parse(f"1 per {2 * CAPTCHA_VALID_SECONDS} seconds")
 
 
 def _signature(secret: str, purpose: str, text: str) -> str:
@@ -105,3 +109,7 @@ class RecentSubmissions:
 
     def count(self, address: str) -> None:
         self._limiter.hit(self._limit, "form_captcha", address)
+
+    def spend_challenge(self, challenge: str) -> bool:
+        """Take a challenge's one answer: False when it was answered before, rightly or not."""
+        return self._limiter.hit(CHALLENGE_ONCE, "form_captcha_challenge", challenge)

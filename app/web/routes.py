@@ -150,14 +150,14 @@ def _guard_errors(request: Request, form: ReportForm, *, settings: Settings, now
         ),
     ]
     if _recent(request).captcha_needed(_address(request)):
-        problems.append(
-            guards.captcha_error(
-                settings=settings,
-                challenge=values.get(guards.CAPTCHA_CHALLENGE_FIELD),
-                typed=values.get(guards.CAPTCHA_FIELD),
-                now=now,
-            )
+        challenge = values.get(guards.CAPTCHA_CHALLENGE_FIELD) or ""
+        problem = guards.captcha_error(
+            settings=settings, challenge=challenge, typed=values.get(guards.CAPTCHA_FIELD), now=now
         )
+        # One try per picture, right or wrong: guessing means fetching a new challenge each time.
+        if problem != guards.CAPTCHA_MISSING and not _recent(request).spend_challenge(challenge):
+            problem = problem or guards.CAPTCHA_USED
+        problems.append(problem)
     return [problem for problem in problems if problem]
 
 

@@ -214,7 +214,12 @@ def test_the_captcha_is_asked_after_the_threshold_and_checked(
         }
         clock.advance(timedelta(seconds=30))
         right = client.post("/jiucuo", data=data, files=[("screenshots", ("", b"", "x"))])
-    assert right.status_code == 201
+        assert right.status_code == 201
+        data["form_token"] = hidden(client.get("/jiucuo").text, "form_token")
+        clock.advance(timedelta(seconds=30))
+        again = client.post("/jiucuo", data=data, files=[("screenshots", ("", b"", "x"))])
+    assert again.status_code == 422
+    assert "这张验证码图片已经用过，请按新的图片重新输入。" in again.text
 
 
 def test_the_per_address_limit_applies_to_the_form(settings, engine, clock, directory) -> None:
