@@ -297,24 +297,21 @@ def _action(
     now,
     fields: dict[str, str],
     error_field: str,
+    invalid: str,
     act,
 ) -> Response:
+    """Run a citizen's action from the tracking page; on a refusal show the page with why."""
     try:
         rate_limited(request)
         act()
     except ValidationError:
         session.rollback()
-        message = (
-            "请填写2至2000个字的补充信息。"
-            if error_field == "supplement"
-            else "请选择满意、基本满意或不满意；说明最多1000个字。"
-        )
         return _track_page(
             request,
             session=session,
             code=code,
             now=now,
-            errors={error_field: message},
+            errors={error_field: invalid},
             typed=fields,
             status_code=422,
         )
@@ -362,6 +359,7 @@ def supplement(
         now=now,
         fields=fields,
         error_field="supplement",
+        invalid="请填写2至2000个字的补充信息。",
         act=act,
     )
 
@@ -397,6 +395,7 @@ def rate(
         now=now,
         fields=fields,
         error_field="rating",
+        invalid="请选择满意、基本满意或不满意；说明最多1000个字。",
         act=act,
     )
 
