@@ -74,6 +74,9 @@ def test_badge_link_to_receipt_keyboard_only_with_a_screenshot(
     picture = tmp_path / "截图.png"
     picture.write_bytes(png())
     page = open_page(browser, base, width)
+    # Listening before the page loads: Playwright intercepts file choosers only once a listener
+    # is in place, and one added just before the key press can lose that race on a busy machine.
+    page.on("filechooser", lambda chooser: chooser.set_files(str(picture)))
     page.goto(f"{base}/jiucuo?site_code=9901000002&url=http://jyj.jia.example.gov.cn/a.html")
     assert "甲市教育局网站" in page.inner_text(".site")
     assert page.input_value("#site_code") == "9901000002"
@@ -88,10 +91,9 @@ def test_badge_link_to_receipt_keyboard_only_with_a_screenshot(
     page.keyboard.type(DESCRIPTION)
     page.wait_for_timeout(400)
     assert page.inner_text("#description-count") == f"已输入{len(DESCRIPTION)}字"
-    page.keyboard.press("Tab")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(picture))
+    tab_to(page, "#screenshots")
+    page.keyboard.press("Space")
+    page.wait_for_function("document.getElementById('screenshots').files.length === 1")
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_selector("#tracking-code")
