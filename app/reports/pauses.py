@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.reports.clocks import local_date, start_of_local_day
 from app.reports.models import EventKind, Report, ReportEvent, ReportStatus
-from app.reports.service import SYSTEM_ACTOR, _end_pause, _touch, apply_deadlines, record_event
+from app.reports.service import SYSTEM_ACTOR, _end_pause, _touch, record_event
 from app.workdays.calendar import WorkCalendar
 
 
@@ -57,7 +57,6 @@ def expire_pause(
     paused_at = report.paused_at
     report.status = report.status_before_pause or ReportStatus.assigned
     paused = _end_pause(report=report, now=now, calendar=calendar, settings=settings)
-    apply_deadlines(report=report, calendar=calendar, settings=settings)
     event = record_event(
         session=session,
         settings=settings,

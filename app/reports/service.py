@@ -373,6 +373,7 @@ def _end_pause(*, report: Report, now: datetime, calendar: WorkCalendar, setting
         report.first_reply_paused_workdays += paused
     report.paused_at = None
     report.status_before_pause = None
+    apply_deadlines(report=report, calendar=calendar, settings=settings)
     return paused
 
 
@@ -397,7 +398,6 @@ def supplement(
         )
     report.status = report.status_before_pause or ReportStatus.assigned
     paused = _end_pause(report=report, now=now, calendar=calendar, settings=settings)
-    apply_deadlines(report=report, calendar=calendar, settings=settings)
     record_event(
         session=session,
         settings=settings,
@@ -508,7 +508,6 @@ def _close(*, report: Report, now: datetime, calendar: WorkCalendar, settings: S
     if report.status == ReportStatus.awaiting_citizen:
         # Closed during a pause: judged against the due dates the pause moved, as on a resume.
         _end_pause(report=report, now=now, calendar=calendar, settings=settings)
-        apply_deadlines(report=report, calendar=calendar, settings=settings)
     _mark_responded(report, now)
     report.closed_at = now
     open_rating_window(report=report, now=now, calendar=calendar, settings=settings)
