@@ -319,10 +319,10 @@ def test_one_failing_report_does_not_stop_the_sweep(
     broken = report_ids[1]
     real_summary = escalation.row_summary
 
-    def summary_failing_for_one(*, directory, report):
+    def summary_failing_for_one(*, report, **arguments):
         if report.id == broken:
             raise RuntimeError("payload could not be built")
-        return real_summary(directory=directory, report=report)
+        return real_summary(report=report, **arguments)
 
     monkeypatch.setattr(escalation, "row_summary", summary_failing_for_one)
     with caplog.at_level(logging.ERROR, logger="app.sla.escalation"):
