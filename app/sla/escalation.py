@@ -360,7 +360,7 @@ def _rung_rows(
             "payload": {
                 "text": text_,
                 "rung": {
-                    "name": rung.value,
+                    "name": name,
                     "label": label,
                     "clock": clock,
                     "due_at": due_text,
@@ -370,7 +370,7 @@ def _rung_rows(
                 },
                 "report": summary,
             },
-            "key": f"{rung.value}:{report_id}:{clock}:{unit_id}",
+            "key": f"{name}:{report_id}:{clock}:{unit_id}",
             "report_id": report_id,
         }
         for unit_id, relation in targets
@@ -402,7 +402,7 @@ def enqueue(
                 "not_before": not_before,
                 "keys": _text_array([n["key"] for n in notifications]),
                 "unit_ids": _int_array([n["unit_id"] for n in notifications]),
-                "kinds": _text_array([n["kind"].value for n in notifications]),
+                "kinds": _text_array([n["kind"] for n in notifications]),
                 "report_ids": _int_array([n["report_id"] for n in notifications]),
                 "payloads": _json_array([n["payload"] for n in notifications]),
                 "next_attempt_ats": "{"
@@ -554,6 +554,8 @@ def _int_array(values: list[int]) -> str:
 
 def _text_array(values: list[str]) -> str:
     """Quoted elements: keys and enum values carry no quote or backslash, but would be kept."""
+    if not values:
+        return "{}"
     return (
         '{"'
         + '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
@@ -587,7 +589,7 @@ def _claim(
                 "now": now,
                 "report_ids": _int_array([report.id for report, *_ in attempts]),
                 "clocks": _int_array([report.clock for report, *_ in attempts]),
-                "rungs": _text_array([rung.value for _, rung, _, _ in attempts]),
+                "rungs": _text_array([rung for _, rung, _, _ in attempts]),
                 "due_ats": _instant_array([due_at for _, _, due_at, _ in attempts], instants),
                 "targets": _json_array(
                     [[unit_id for unit_id, _ in targets] for *_, targets in attempts]
