@@ -11,8 +11,9 @@ rungs due, not the open reports.
 A rung fires by inserting its unique (report, clock, rung) row: the insert that wins is the
 claim, and the event, the outbox rows and the next rung are written in the same transaction.
 A batch's rungs are claimed by one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, their
-events and outbox rows written in bulk and the reports replanned in one flush, so a batch
-costs a handful of statements whatever the number of its rungs.
+events and outbox rows written in bulk and the reports replanned in one statement, so a batch
+costs a handful of statements whatever the number of its rungs. On PostgreSQL they go down the
+driver's pipeline, so that building the rows in Python overlaps the server writing them.
 A second scheduler, a retry or a restart finds the row and fires nothing; a crash before the
 commit leaves nothing behind, and the next sweep fires the rung again.
 """
@@ -179,7 +180,7 @@ _DUE_COLUMNS = tuple(
 )  # fmt: skip
 _UNIT = Unit.__table__
 _SITE = Site.__table__
-# PostgreSQL: the batch's reports replanned in one statement from three arrays.
+# PostgreSQL: the batch's reports replanned in one statement from three arrays (driver style).
 _POSTGRES_REPLAN = """
     UPDATE report AS r SET next_rung = v.rung, next_rung_at = v.at
     FROM unnest(CAST(%(ids)s AS integer[]), CAST(%(rungs)s AS varchar[]),
@@ -540,6 +541,7 @@ def _send(pipeline, statement: str, parameters: dict[str, Any]):
 
 # PostgreSQL: each bulk write is one statement of a few arrays, whatever its rows (an
 # executemany is one statement per row on psycopg, and compiling many VALUES costs more).
+# Written in the driver's parameter style: they are sent down its pipeline (_send).
 _POSTGRES_CLAIM = """
     INSERT INTO escalation_rung (report_id, clock, rung, due_at, fired_at, target_unit_ids)
     SELECT v.report_id, v.clock, v.rung, v.due_at, %(now)s, j.value
