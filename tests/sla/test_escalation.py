@@ -319,10 +319,10 @@ def test_one_failing_report_does_not_stop_the_sweep(
     broken = report_ids[1]
     real_summary = escalation.row_summary
 
-    def summary_failing_for_one(*, directory, report):
+    def summary_failing_for_one(*, report, **arguments):
         if report.id == broken:
             raise RuntimeError("payload could not be built")
-        return real_summary(directory=directory, report=report)
+        return real_summary(report=report, **arguments)
 
     monkeypatch.setattr(escalation, "row_summary", summary_failing_for_one)
     with caplog.at_level(logging.ERROR, logger="app.sla.escalation"):
@@ -342,6 +342,33 @@ def test_one_failing_report_does_not_stop_the_sweep(
     result = run_sweep(engine, settings, local(2026, 11, 24, 23, 59, 59, 999000))
     assert (result.reports, result.fired, result.failed_report_ids) == (1, 1, [])
     assert [r[1] for r in rungs_of(engine, broken)] == ["reminder"]
+
+
+def test_a_report_whose_rows_the_database_refuses_does_not_stop_the_sweep(
+    client, directory, clock, engine, settings, monkeypatch
+):
+    # The failure comes from the database this time (an event of a report that is not there),
+    # in the middle of a batch's statements: the batch rolls back and is retried report by
+    # report, and only the refused report is left for the next sweep.
+    report_ids = [submit_at(client, local(2026, 11, 23, 10, m)) for m in range(3)]
+    refused = report_ids[1]
+    real_rows = escalation._rung_rows
+
+    def rows_refused_for_one(**arguments):
+        event, outbox = real_rows(**arguments)
+        if arguments["report"].id == refused:
+            event = {**event, "report_id": 10**9}
+        return event, outbox
+
+    monkeypatch.setattr(escalation, "_rung_rows", rows_refused_for_one)
+    result = run_sweep(engine, settings, local(2026, 11, 24, 23, 59, 59, 999000), batch_size=3)
+    assert result.failed_report_ids == [refused]
+    assert result.fired == 2
+    assert rungs_of(engine, refused) == []
+    assert get_report(engine, refused).next_rung == "reminder"
+    for report_id in (report_ids[0], report_ids[2]):
+        assert [r[1] for r in rungs_of(engine, report_id)] == ["reminder"]
+        assert len(notifications_of(engine, report_id, NotificationKind.reminder)) == 1
 
 
 def test_the_sweep_reads_due_reports_through_the_next_rung_index(engine, session):
