@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from app.stats.text import clean_text, formula_safe
@@ -82,9 +81,9 @@ class RowsAsXmlWorksheet(Worksheet):
         self._style_attributes: dict[Format, str] = {}
 
     def start_xml_rows(self, row: int) -> None:
-        """Writes out the row XlsxWriter holds before `row`, so that XML rows follow it; call
-        before building the first XML row, so that its formats are numbered after the rows
-        above (as the per-cell path numbers them, and styles.xml stays the same)."""
+        """Writes out the row XlsxWriter holds before `row`, so that XML rows follow it. Call
+        it before building the first XML row: the formats of the rows above are then numbered
+        first, in the order a reader meets them, as with the per-cell path."""
         if not self.constant_memory:
             raise RuntimeError("rows as XML need the workbook's constant_memory mode")
         if row in self.row_info:
@@ -129,11 +128,6 @@ class RowsAsXmlWorksheet(Worksheet):
         # The next row is the one XlsxWriter holds now (empty): a later write_* or set_row on
         # it, or another XML row, follows this one.
         self.previous_row = row + 1
-
-
-def cell_reference(row: int, col: int) -> str:
-    """A1-style reference of a zero-based cell."""
-    return f"{xl_col_to_name(col)}{row + 1}"
 
 
 def number_cell(reference: str, style: str, number: int | float) -> str:
