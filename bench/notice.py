@@ -26,9 +26,12 @@ each best of --repeat:
 
 `--annex-only` measures the annex of 10,000 made-up units without a database (seconds):
 the workbook as the service writes it (XlsxWriter, constant memory, laid out to print, with
-the text and chart sheets) beside the baseline, the same annex cells and styles written with
-openpyxl in normal mode as the service did before, and beside XlsxWriter's own floor (as many
-numbers, one format, nothing else); the CSV built whole and streamed.
+the text and chart sheets; the rows of the annex and chart sheets written as XML, see
+RowsAsXmlWorksheet) beside the baseline, the same annex cells and styles written with openpyxl
+in normal mode as the service did before, and beside the floor of XlsxWriter's per-cell calls
+(as many numbers, one format, nothing else), which the served workbook is below; the CSV built
+whole and streamed. Issue #12 set 0.5 s when openpyxl took 1.7 s: the target is 0.29 x the
+baseline of the same run (and under 0.5 s on an idle machine).
 """
 
 import argparse
@@ -421,6 +424,10 @@ def xlsxwriter_floor(rows: int, columns: int) -> bytes:
     return read_and_remove(path)
 
 
+# Issue #12: 0.5 s for the annex when the openpyxl baseline took 1.7 s on the reference machine.
+TARGET_RATIO = round(0.5 / 1.7, 2)
+
+
 def measure_annex(units: int, repeat: int) -> None:
     stats = made_up_stats(units)
     # The service sorts the names in pinyin order before the notice is written (and the key is
@@ -444,14 +451,14 @@ def measure_annex(units: int, repeat: int) -> None:
         f"  ({len(baseline):,} bytes)"
     )
     print(
-        f"  XLSX as served (XlsxWriter)            {xlsx_best:6.2f} s  ({len(workbook):,} bytes, "
-        f"{baseline_best / xlsx_best:.1f} x faster; runs "
+        f"  XLSX as served (XlsxWriter, XML rows)  {xlsx_best:6.2f} s  ({len(workbook):,} bytes, "
+        f"= {xlsx_best / baseline_best:.2f} x baseline, target <= {TARGET_RATIO} x; runs "
         + ", ".join(f"{value:.2f}" for value in xlsx_times)
         + ")"
     )
     print(
         f"  floor: XlsxWriter, {cells[0]:,} x {cells[1]} numbers  {floor_best:6.2f} s"
-        f"  (the workbook as served is {xlsx_best / floor_best:.1f} x this floor)"
+        f"  (per-cell calls; the workbook as served is {xlsx_best / floor_best:.2f} x this floor)"
     )
     print(f"  CSV built whole                        {csv_best:6.2f} s")
     print(f"  CSV streamed row by row                {stream_best:6.2f} s")

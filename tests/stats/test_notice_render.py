@@ -82,10 +82,18 @@ def two_units():
     return made_up_stats([("丙市教育局", late), ("丙市民政局", answered(4, late=1))])
 
 
+# A name with markup and with what looks like one of Excel's _xHHHH_ escapes: both print as
+# they are (the workbook writes its rows as XML itself).
+AWKWARD_NAME = "丙市第500号<&>_x0041_单位"
+
+
 def many_units(count: int = 957):
     return made_up_stats(
         [
-            (f"丙市第{number:03d}号政府网站主办单位", answered(5, late=number % 3))
+            (
+                AWKWARD_NAME if number == 500 else f"丙市第{number:03d}号政府网站主办单位",
+                answered(5, late=number % 3),
+            )
             for number in range(count)
         ]
     )
@@ -181,6 +189,7 @@ def test_a_957_unit_annex_has_its_header_on_every_page(
     # The header on every page, and one page wide: no page holds only some of the columns.
     assert [page[-80:] for page in sheet_pages if "存在问题" not in page] == []
     assert all("存在问题" in page for page in sheet_pages)
+    assert AWKWARD_NAME in "".join(sheet_pages)
 
 
 def test_the_document_uses_the_standard_fonts_and_sizes() -> None:
