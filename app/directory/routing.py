@@ -8,7 +8,7 @@ site's code, for the unit and operators to judge which one the report is about.
 
 from dataclasses import dataclass
 
-from sqlalchemy import literal
+from sqlalchemy import String, bindparam
 from sqlmodel import Session, col, select
 
 from app.directory.models import Site, SiteHost, SiteStatus
@@ -33,13 +33,19 @@ def site_of_host(*, session: Session, page_url: str) -> Site | None:
     host = host_of_url(page_url)
     if host is None:
         return None
-    query = (
-        select(Site)
-        .join(SiteHost, col(SiteHost.site_id) == Site.id)
-        .where(col(SiteHost.host).in_(host_candidates(host)))
-        .order_by(Site.status != SiteStatus.active, col(SiteHost.host) != literal(host))
+    parameters = {"candidates": host_candidates(host), "host": host}
+    return session.exec(_SITE_OF_HOST, params=parameters).first()
+
+
+# Built once, the host as parameters: every submission runs it.
+_SITE_OF_HOST = (
+    select(Site)
+    .join(SiteHost, col(SiteHost.site_id) == Site.id)
+    .where(col(SiteHost.host).in_(bindparam("candidates", expanding=True)))
+    .order_by(
+        Site.status != SiteStatus.active, col(SiteHost.host) != bindparam("host", type_=String)
     )
-    return session.exec(query).first()
+)
 
 
 def match_site(*, session: Session, site_code: str | None, page_url: str) -> SiteMatch:
