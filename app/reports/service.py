@@ -214,9 +214,9 @@ def _submit(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
     site = match.site
-    # The session keeps an object only while something refers to it: held here, the owner is
-    # read once, and the outbox summary and the receipt find it in the session.
-    owner = session.get(Unit, site.owner_unit_id) if site is not None else None
+    # Read with the site. The session keeps an object only while something refers to it:
+    # held here, the outbox summary and the receipt find the owner in the session.
+    owner = match.owner
     report = Report(
         tracking_code=new_tracking_code(),
         site_id=site.id if site else None,
