@@ -1,10 +1,11 @@
 import logging
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
@@ -29,6 +30,8 @@ from sqlmodel import Session, SQLModel
 from app.errors import AppError, error_body
 
 log = logging.getLogger("zhaocuo.db")
+
+T = TypeVar("T")
 
 # Stable constraint names, so that Alembic migrations are the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -211,6 +214,22 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(_end_transaction, session, commit=False)
             raise
         await run_in_threadpool(_end_transaction, session, commit=True)
+
+
+async def in_request_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` with the request's one session, and commit, in a single worker-thread call.
+
+    The same transaction as RequestSession (a slot first, committed only if `work` returned,
+    before the response is sent) without its separate hops through the thread pool for the
+    dependencies, the endpoint and the commit: for a hot path whose endpoint is async.
+    """
+    async with request_slots():
+        return await run_in_threadpool(_run_in_transaction, request.app.state.engine, work)
+
+
+def _run_in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    with session_scope(engine) as session:
+        return work(session)
 
 
 # Finish the transaction before the response is sent. FastAPI's default for a dependency with

@@ -20,7 +20,12 @@ async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_work_calendar(session: Session = RequestSession) -> WorkCalendar:
+def work_calendar(session: Session) -> WorkCalendar:
+    """The calendar in force, held until the session's transaction ends."""
     # Held until the request commits, so that a calendar load cannot miss its report.
     hold_calendar(session)
     return get_calendar(session)
+
+
+def get_work_calendar(session: Session = RequestSession) -> WorkCalendar:
+    return work_calendar(session)

@@ -94,6 +94,9 @@ class RateLimiter:
         self._limit = parse(limit)
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
         self._namespace = namespace
+        # Counted in this process's memory: a hit never waits on the network, so it may run
+        # on the event loop rather than cost a hop through the thread pool.
+        self.in_process = storage_uri.startswith("memory://")
 
     def hit(self, key: str) -> bool:
         return self._limiter.hit(self._limit, self._namespace, key)

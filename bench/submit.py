@@ -2,11 +2,15 @@
 
 Runs `zhaocuo serve` on a scratch SQLite file and on a scratch PostgreSQL database (1 worker,
 then 2 workers, the machine's core count) and, for each worker count, a minimal FastAPI app that
-validates the same JSON and stores nothing (bench/minimal_app.py). Every run is checked: wrk's
+validates the same JSON and stores nothing (bench/minimal_app.py). Beside zhaocuo on each
+backend (1 worker) runs the practical limit (bench/limit_app.py): the same route, model, reads
+and rows in one transaction, written with plain SQL (sqlite3; async psycopg); the last lines give
+zhaocuo's req/s and p99 against it. Every run is checked: wrk's
 count of non-2xx responses must be zero, and the reports stored must match the 201s wrk saw.
 Only loopback is ever targeted.
 
     .venv/bin/python bench/submit.py [--duration 10] [--connections 32] [--threads 2] [--workers 1]
+                                     [--limit-only]
 
 PostgreSQL comes from ZHAOCUO_BENCH_POSTGRES_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit); that database is dropped and
@@ -50,6 +54,7 @@ from app.directory.demo import SITES  # noqa: E402  (needs the repository on sys
 
 LUA_SCRIPT = BENCH_DIR / "submit.lua"
 MINIMAL_APP = BENCH_DIR / "minimal_app.py"
+LIMIT_APP = BENCH_DIR / "limit_app.py"
 SUBMIT_PATH = "/api/v1/reports"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit"
 SQLITE_MODES = ("FULL", "NORMAL")  # the default first
@@ -101,6 +106,8 @@ class Row:
     failed: bool = False
     baseline: "Row | None" = None
     env: dict[str, str] = field(default_factory=dict)
+    # The practical limit measured beside this row, on the same backend.
+    limit: "Row | None" = None
 
     @property
     def cpu_ms_per_request(self) -> float | None:
@@ -425,6 +432,26 @@ def bench_zhaocuo(
 ) -> None:
     """Serve a prepared database, warm up, run wrk, then check the reports it stored."""
     command = [*zhaocuo_command(), "serve", "--workers", str(row.workers)]
+    bench_storing(row, command=command, database_url=database_url, workdir=workdir, options=options)
+
+
+def bench_limit(row: Row, *, database_url: str, workdir: Path, options: argparse.Namespace) -> None:
+    """The practical limit on a prepared database, checked as zhaocuo is."""
+    command = [
+        sys.executable,
+        str(LIMIT_APP),
+        "--database-url",
+        database_url,
+        "--workers",
+        str(row.workers),
+    ]
+    bench_storing(row, command=command, database_url=database_url, workdir=workdir, options=options)
+
+
+def bench_storing(
+    row: Row, *, command: list[str], database_url: str, workdir: Path, options: argparse.Namespace
+) -> None:
+    """Serve a prepared database, warm up, run wrk, then check the reports it stored."""
     env = server_env(database_url, row.env)
     with running_server(command, env=env, workdir=workdir) as server:
         warm_up_code = warm_up(server.base_url, expect_owner=True)
@@ -461,7 +488,8 @@ def print_table(rows: list[Row], options: argparse.Namespace, load_at_start: flo
     )
     header = (
         f"{'target':<22} {'workers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'non-2xx':>7} {'201s':>6} {'CPU ms/req':>10} {'req/s ÷ min':>11} {'CPU × min':>9}"
+        f"{'non-2xx':>7} {'201s':>6} {'CPU ms/req':>10} {'req/s ÷ min':>11} {'CPU × min':>9} "
+        f"{'req/s ÷ limit':>13}"
     )
     print(header)
     print("-" * len(header))
@@ -474,18 +502,35 @@ def print_table(rows: list[Row], options: argparse.Namespace, load_at_start: flo
         baseline = row.baseline
         baseline_rate = baseline.result.per_second if baseline and baseline.result else None
         baseline_cpu = baseline.cpu_ms_per_request if baseline else None
+        limit_rate = row.limit.result.per_second if row.limit and row.limit.result else None
         cpu_text = f"{cpu:.2f}" if cpu is not None else "?"
         print(
             f"{row.label:<22} {row.workers:>7} {result.per_second:>7.0f} {result.p50_ms:>7.1f} "
             f"{result.p99_ms:>7.1f} {result.non_2xx_3xx:>7} {result.created:>6} {cpu_text:>10} "
-            f"{ratio(result.per_second, baseline_rate):>11} {ratio(cpu, baseline_cpu):>9}"
+            f"{ratio(result.per_second, baseline_rate):>11} {ratio(cpu, baseline_cpu):>9} "
+            f"{ratio(result.per_second, limit_rate):>13}"
         )
     durability_cost(rows)
+    against_limit(rows)
     print()
     for row in rows:
         if row.check:
             plural = "s" if row.workers > 1 else ""
             print(f"{row.label} ({row.workers} worker{plural}): {row.check}")
+
+
+def against_limit(rows: list[Row]) -> None:
+    """zhaocuo against the practical limit measured beside it, backend by backend."""
+    for row in rows:
+        limit = row.limit
+        if row.result is None or limit is None or limit.result is None:
+            continue
+        print(
+            f"{row.label} ÷ {limit.label} ({row.workers} worker): "
+            f"req/s × {ratio(row.result.per_second, limit.result.per_second)}, "
+            f"p99 {row.result.p99_ms:.0f} against {limit.result.p99_ms:.0f} ms "
+            f"(× {ratio(row.result.p99_ms, limit.result.p99_ms)})"
+        )
 
 
 def durability_cost(rows: list[Row]) -> None:
@@ -512,6 +557,11 @@ def parse_options() -> argparse.Namespace:
         default=1,
         help="uvicorn workers for the PostgreSQL run (a 2-worker run is always added)",
     )
+    parser.add_argument(
+        "--limit-only",
+        action="store_true",
+        help="only the 1-worker runs of zhaocuo and of the limit (SQLite FULL, PostgreSQL)",
+    )
     options = parser.parse_args()
     if options.threads > options.connections:
         parser.error("--threads cannot exceed --connections")
@@ -532,14 +582,15 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
     except RefusedDatabase as error:
         raise BenchError(str(error)) from None
     baselines: dict[int, Row] = {}
-    for workers in sorted({1, options.workers, 2}):
+    worker_counts = {1} if options.limit_only else {1, options.workers, 2}
+    for workers in sorted(worker_counts):
         baselines[workers] = Row("minimal FastAPI", workers)
         rows.append(baselines[workers])
         progress(baselines[workers])
         bench_minimal(
             baselines[workers], workdir=workdir, options=options, check_failures=workers == 1
         )
-    for synchronous in SQLITE_MODES:
+    for synchronous in SQLITE_MODES[:1] if options.limit_only else SQLITE_MODES:
         sqlite_row = Row(
             f"zhaocuo SQLite {synchronous}",
             1,
@@ -551,11 +602,24 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
         sqlite_url = f"sqlite:///{workdir / f'bench-{synchronous.lower()}.db'}"
         prepare_database(sqlite_url, workdir=workdir)
         bench_zhaocuo(sqlite_row, database_url=sqlite_url, workdir=workdir, options=options)
+        if synchronous == SQLITE_MODES[0]:
+            sqlite_row.limit = Row(
+                f"limit SQLite {synchronous}",
+                1,
+                baseline=baselines[1],
+                env={"ZHAOCUO_SQLITE_SYNCHRONOUS": synchronous},
+            )
+            rows.append(sqlite_row.limit)
+            progress(sqlite_row.limit)
+            limit_url = f"sqlite:///{workdir / 'bench-limit.db'}"
+            prepare_database(limit_url, workdir=workdir)
+            bench_limit(sqlite_row.limit, database_url=limit_url, workdir=workdir, options=options)
     unreachable = why_unreachable(postgres_url)
     if not unreachable:
         recreate_database(postgres_url)
         prepare_database(postgres_url.render_as_string(hide_password=False), workdir=workdir)
-    for workers in sorted({options.workers, 2}):
+    postgres_workers = {1} if options.limit_only else {options.workers, 2}
+    for workers in sorted(postgres_workers):
         row = Row("zhaocuo PostgreSQL", workers, baseline=baselines[workers])
         rows.append(row)
         if unreachable:
@@ -568,6 +632,17 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
             workdir=workdir,
             options=options,
         )
+        if workers == 1:
+            # The same database: the few thousand reports zhaocuo stored change no plan.
+            row.limit = Row("limit PostgreSQL", 1, baseline=baselines[1])
+            rows.append(row.limit)
+            progress(row.limit)
+            bench_limit(
+                row.limit,
+                database_url=postgres_url.render_as_string(hide_password=False),
+                workdir=workdir,
+                options=options,
+            )
 
 
 def main() -> int:

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, literal
+from sqlalchemy import bindparam, func, literal
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -288,7 +288,10 @@ def get_site(*, session: Session, site_id: int) -> Site:
 
 def get_site_by_code(*, session: Session, site_code: str) -> Site | None:
     """A site by its site code."""
-    return session.exec(select(Site).where(Site.site_code == site_code)).first()
+    return session.exec(_SITE_BY_CODE, params={"site_code": site_code}).first()
+
+
+_SITE_BY_CODE = select(Site).where(Site.site_code == bindparam("site_code"))  # built once
 
 
 def _sites_within(query, within: int | None):

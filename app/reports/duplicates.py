@@ -11,9 +11,11 @@ import hashlib
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.db import UtcDateTime
 from app.errors import Conflict, Unprocessable
 from app.reports.models import OPEN_STATUSES, DeclineReason, Report, ReportStatus
 
@@ -81,6 +83,22 @@ def url_key(normalized: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
+# ix_report_duplicate_lookup: key, site and category equal, receipt in a range. Built once:
+# every submission runs it.
+_OPEN_WITH_KEY = (
+    select(Report.id)
+    .where(
+        Report.page_url_key == bindparam("key"),
+        Report.site_id == bindparam("site_id"),
+        Report.category == bindparam("category"),
+        Report.received_at >= bindparam("since", type_=UtcDateTime),
+        Report.received_at <= bindparam("until", type_=UtcDateTime),
+        col(Report.status).in_(OPEN_STATUSES),
+    )
+    .order_by(col(Report.received_at), col(Report.id))
+)
+
+
 def record_possible_duplicates(
     *, session: Session, report: Report, now: datetime, settings: Settings
 ) -> list[int]:
@@ -90,23 +108,17 @@ def record_possible_duplicates(
     if report.site_id is None:
         report.possible_duplicate_ids = []
         return []
-    since = now - timedelta(days=settings.duplicate_window_days)
-    # ix_report_duplicate_lookup: key, site and category equal, receipt in a range.
-    query = (
-        select(Report.id)
-        .where(
-            Report.page_url_key == report.page_url_key,
-            Report.site_id == report.site_id,
-            Report.category == report.category,
-            Report.received_at >= since,
-            Report.received_at <= now,
-            col(Report.status).in_(OPEN_STATUSES),
-        )
-        .order_by(col(Report.received_at), col(Report.id))
-    )
+    parameters = {
+        "key": report.page_url_key,
+        "site_id": report.site_id,
+        "category": report.category,
+        "since": now - timedelta(days=settings.duplicate_window_days),
+        "until": now,
+    }
+    query = _OPEN_WITH_KEY
     if report.id is not None:
         query = query.where(Report.id != report.id)
-    ids = list(session.exec(query).all())
+    ids = list(session.exec(query, params=parameters).all())
     report.possible_duplicate_ids = ids
     return ids
 

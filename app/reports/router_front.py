@@ -17,7 +17,7 @@ from app.reports.answered import MONTH_REGEX, AnsweredReport, list_answered
 from app.reports.attachments import MEDIA_TYPES
 from app.reports.models import Category
 from app.reports.publication import PublicationIn
-from app.reports.router_public import read_rate_limited
+from app.reports.router_public import reads_limited
 from app.reports.schemas import GivenSiteCode, ReportDetail
 
 unit_router = APIRouter(prefix="/api/v1/unit/reports", tags=["unit"])
@@ -94,7 +94,7 @@ def set_publication(
     response_model=Page[AnsweredReport],
     summary="留言选登：已办结的留言及答复 (answered reports)",
     responses=error_responses(422, 429),
-    dependencies=[Depends(read_rate_limited)],
+    dependencies=[Depends(reads_limited)],
 )
 def answered(
     site_code: Annotated[

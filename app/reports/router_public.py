@@ -1,15 +1,17 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from app.config import Settings
 from app.contract import error_responses
-from app.db import RequestSession
-from app.deps import get_app_settings, get_now, get_work_calendar
+from app.db import RequestSession, in_request_transaction
+from app.deps import get_app_settings, get_now, get_work_calendar, work_calendar
 from app.errors import TooManyRequests
 from app.metrics import REPORTS_SUBMITTED
 from app.reports import ratings, service
+from app.reports.models import Report
 from app.reports.schemas import (
     RatingIn,
     ReportPublic,
@@ -17,7 +19,12 @@ from app.reports.schemas import (
     SupplementIn,
     TrackingCode,
 )
-from app.reports.submission import SUBMISSION_BODY, PreparedSubmission, prepare_submission
+from app.reports.submission import (
+    SUBMISSION_BODY,
+    Submission,
+    prepared_attachments,
+    read_submission,
+)
 from app.workdays.calendar import WorkCalendar
 
 router = APIRouter(prefix="/api/v1/reports", tags=["public"])
@@ -57,21 +64,39 @@ def read_rate_limited(request: Request) -> None:
     _limit(request, request.app.state.read_rate_limiter, zh="查询", en="look-ups")
 
 
+async def _limit_on_loop(request: Request, limiter, *, zh: str, en: str) -> None:
+    """_limit from an async dependency: on the event loop when the counts are in memory."""
+    if limiter is None:
+        return
+    if limiter.in_process:
+        _limit(request, limiter, zh=zh, en=en)
+    else:
+        await run_in_threadpool(_limit, request, limiter, zh=zh, en=en)
+
+
+# The API's dependencies are async, so that a request pays no thread-pool hop for its limit;
+# the web pages call the sync ones above from their worker threads.
+async def submissions_limited(request: Request) -> None:
+    """rate_limited, as a dependency of the API's routes."""
+    await _limit_on_loop(request, request.app.state.rate_limiter, zh="提交", en="reports")
+
+
+async def reads_limited(request: Request) -> None:
+    """read_rate_limited, as a dependency of the API's routes."""
+    await _limit_on_loop(request, request.app.state.read_rate_limiter, zh="查询", en="look-ups")
+
+
 @router.post(
     "",
     status_code=201,
     response_model=ReportReceipt,
-    dependencies=[Depends(rate_limited)],
+    dependencies=[Depends(submissions_limited)],
     summary="提交找错留言 (submit a report)",
     responses=error_responses(413, 422, 429),
     openapi_extra={"requestBody": SUBMISSION_BODY},
 )
-def submit_report(
-    submission: PreparedSubmission = Depends(prepare_submission),
-    session: Session = RequestSession,
-    now=Depends(get_now),
-    calendar: WorkCalendar = Depends(get_work_calendar),
-    settings: Settings = Depends(get_app_settings),
+async def submit_report(
+    request: Request, submission: Submission = Depends(read_submission)
 ) -> ReportReceipt:
     """Report an error on a government website. Keep the tracking code to follow it up.
 
@@ -79,16 +104,26 @@ def submit_report(
     `screenshots`; a file that is not a PNG, JPEG, WebP or GIF image (by its bytes), or too
     large, is a 422 naming it, and nothing is stored.
     """
-    report = service.submit(
-        session=session,
-        report_in=submission.report_in,
-        now=now,
-        calendar=calendar,
-        settings=settings,
-        attachments=submission.attachments,
-    )
+    # The hot path of the public API: async, so that reading the body, the rate limit and the
+    # receipt's serialisation stay on the event loop, and the transaction (the calendar, the
+    # service and the commit) is one worker-thread call, committed before the 201.
+    settings: Settings = request.app.state.settings
+    now = request.app.state.clock.now()
+    attachments = await prepared_attachments(submission, settings=settings)
+
+    def store(session: Session) -> tuple[Report, ReportReceipt]:
+        return service.submit_with_receipt(
+            session=session,
+            report_in=submission.report_in,
+            now=now,
+            calendar=work_calendar(session),
+            settings=settings,
+            attachments=attachments,
+        )
+
+    report, receipt = await in_request_transaction(request, store)
     REPORTS_SUBMITTED.labels(routed=str(report.owner_unit_id is not None).lower()).inc()
-    return service.receipt(session=session, report=report)
+    return receipt
 
 
 @router.get(
@@ -96,7 +131,7 @@ def submit_report(
     response_model=ReportPublic,
     summary="凭查询码查看留言 (read a report by tracking code)",
     responses=error_responses(404, 422, 429),
-    dependencies=[Depends(read_rate_limited)],
+    dependencies=[Depends(reads_limited)],
 )
 def read_report(
     tracking_code: TrackingCodePath, session: Session = RequestSession, now=Depends(get_now)
@@ -109,7 +144,7 @@ def read_report(
 @router.post(
     "/{tracking_code}/supplement",
     response_model=ReportPublic,
-    dependencies=[Depends(rate_limited)],
+    dependencies=[Depends(submissions_limited)],
     summary="补充单位要求的信息 (add the information the unit asked for)",
     responses=error_responses(404, 409, 413, 422, 429),
 )
@@ -136,7 +171,7 @@ def supplement_report(
 @router.post(
     "/{tracking_code}/rating",
     response_model=ReportPublic,
-    dependencies=[Depends(rate_limited)],
+    dependencies=[Depends(submissions_limited)],
     summary="评价办理结果 (rate the answer)",
     responses=error_responses(404, 409, 413, 422, 429),
 )

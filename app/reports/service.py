@@ -168,10 +168,55 @@ def submit(
     attachments: Sequence[PreparedImage] = (),
 ) -> Report:
     """Take a citizen's report and its screenshots; route it by site code, then by page host."""
+    report, _owner = _submit(
+        session=session,
+        report_in=report_in,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+        attachments=attachments,
+    )
+    return report
+
+
+def submit_with_receipt(
+    *,
+    session: Session,
+    report_in: ReportCreate,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+    attachments: Sequence[PreparedImage] = (),
+) -> tuple[Report, ReportReceipt]:
+    """submit, and the citizen's receipt, from the owner unit read once for both."""
+    report, owner = _submit(
+        session=session,
+        report_in=report_in,
+        now=now,
+        calendar=calendar,
+        settings=settings,
+        attachments=attachments,
+    )
+    return report, _receipt(report=report, owner_unit_name=owner.name if owner else None)
+
+
+def _submit(
+    *,
+    session: Session,
+    report_in: ReportCreate,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+    attachments: Sequence[PreparedImage],
+) -> tuple[Report, Unit | None]:
+    """The report stored, and its owner unit (None while unrouted)."""
     match = routing.match_site(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
     site = match.site
+    # Read with the site. The session keeps an object only while something refers to it:
+    # held here, the outbox summary and the receipt find the owner in the session.
+    owner = match.owner
     report = Report(
         tracking_code=new_tracking_code(),
         site_id=site.id if site else None,
@@ -213,7 +258,7 @@ def submit(
             session=session, report=report, now=now, calendar=calendar, settings=settings
         )
     session.flush()
-    return report
+    return report, owner
 
 
 def get_by_tracking_code(
@@ -244,10 +289,16 @@ def unit_name(*, session: Session, unit_id: int | None) -> str | None:
 
 def receipt(*, session: Session, report: Report) -> ReportReceipt:
     """What a citizen gets back on submitting a report: its tracking code and due dates."""
+    return _receipt(
+        report=report, owner_unit_name=unit_name(session=session, unit_id=report.owner_unit_id)
+    )
+
+
+def _receipt(*, report: Report, owner_unit_name: str | None) -> ReportReceipt:
     return ReportReceipt(
         tracking_code=report.tracking_code,
         status=report.status,
-        owner_unit_name=unit_name(session=session, unit_id=report.owner_unit_id),
+        owner_unit_name=owner_unit_name,
         received_at=report.received_at,
         first_reply_due_at=report.first_reply_due_at,
         resolution_due_at=report.resolution_due_at,

@@ -9,14 +9,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import Settings
-from app.deps import get_app_settings
 from app.errors import Unprocessable
 from app.reports.attachments import PreparedImage, check_count, check_size, prepare_screenshots
 from app.reports.schemas import ReportCreate
@@ -33,14 +33,6 @@ class Submission:
 
     report_in: ReportCreate
     files: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-@dataclass
-class PreparedSubmission:
-    """A report's fields and its screenshots, re-encoded: ready for service.submit."""
-
-    report_in: ReportCreate
-    attachments: list[PreparedImage]
 
 
 def _body_errors(exc: ValidationError) -> RequestValidationError:
@@ -136,14 +128,14 @@ async def read_submission(request: Request) -> Submission:
     return Submission(report_in=_validate(value))
 
 
-# Sync: Pillow's work runs in the thread pool, before the request takes a database connection.
-def prepare_submission(
-    submission: Submission = Depends(read_submission),
-    settings: Settings = Depends(get_app_settings),
-) -> PreparedSubmission:
-    """The submission with its screenshots checked and re-encoded, or a 422 naming the file."""
-    images = prepare_screenshots(submission.files, settings=settings)
-    return PreparedSubmission(report_in=submission.report_in, attachments=images)
+async def prepared_attachments(
+    submission: Submission, *, settings: Settings
+) -> list[PreparedImage]:
+    """prepare_submission's screenshots, from an async endpoint: Pillow's work in the thread
+    pool, before the request takes a database connection; no hop when there are none."""
+    if not submission.files:
+        return []
+    return await run_in_threadpool(prepare_screenshots, submission.files, settings=settings)
 
 
 def _submission_body() -> dict[str, Any]:

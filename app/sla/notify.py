@@ -18,10 +18,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, Insert, Table, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from app.config import Settings
@@ -82,10 +84,16 @@ def insert_ignoring_conflict(
     The database decides atomically, so two transactions racing for the same row cannot both
     win: on PostgreSQL the loser waits for the winner and then finds the row.
     """
-    table = model.__table__
     connection = session.connection()
-    statement = dialect_insert(connection, table).on_conflict_do_nothing().returning(table.c.id)
+    statement = _insert_returning_id(connection.dialect.name, model.__table__)
     return connection.execute(statement, values).scalar_one_or_none()
+
+
+@lru_cache
+def _insert_returning_id(dialect_name: str, table: Table) -> Insert:
+    """The INSERT … ON CONFLICT DO NOTHING RETURNING id of a table, built once per dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def _can_push(*, url: str | None, secret: str | None) -> bool:

@@ -195,7 +195,7 @@ def submit_form(
         attachments = prepare_screenshots(form.submission.files, settings=settings)
     except Unprocessable as exc:
         return again(422, [], {"screenshots": exc.message})
-    report = service.submit(
+    report, receipt = service.submit_with_receipt(
         session=session,
         report_in=form.submission.report_in,
         now=now,
@@ -205,7 +205,6 @@ def submit_form(
     )
     REPORTS_SUBMITTED.labels(routed=str(report.owner_unit_id is not None).lower()).inc()
     _recent(request).count(_address(request))
-    receipt = service.receipt(session=session, report=report)
     return render(request, "receipt.html", status_code=201, receipt=receipt)
 
 

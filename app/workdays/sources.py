@@ -14,6 +14,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 import chinese_calendar
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -100,6 +101,8 @@ class _CalendarCache:
 
 
 _cache = _CalendarCache()
+# Built once: every request that computes due dates runs it, through Core (no ORM layer).
+_LOADED_VERSIONS = sa_select(CalendarYear.__table__.c.year, CalendarYear.__table__.c.version)
 
 
 def get_calendar(session: Session) -> WorkCalendar:
@@ -110,7 +113,7 @@ def get_calendar(session: Session) -> WorkCalendar:
     are random per load, so a calendar built from a transaction that later rolled back can never
     be mistaken for a committed one.
     """
-    versions = session.exec(select(CalendarYear.year, CalendarYear.version)).all()
+    versions = session.connection().execute(_LOADED_VERSIONS).all()
     fingerprint = tuple(sorted((year, version) for year, version in versions))
     cached = _cache.get(fingerprint)
     if cached is not None:
@@ -127,6 +130,7 @@ def get_calendar(session: Session) -> WorkCalendar:
 
 # PostgreSQL advisory lock on "the calendar in force" (any number: only this service uses it).
 CALENDAR_LOCK_KEY = 0x7A63_0001
+_HOLD_CALENDAR = text("SELECT pg_advisory_xact_lock_shared(:key)").bindparams(key=CALENDAR_LOCK_KEY)
 
 
 def hold_calendar(session: Session) -> None:
@@ -138,9 +142,7 @@ def hold_calendar(session: Session) -> None:
     each transaction holds the database's write lock from its start.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(
-            text("SELECT pg_advisory_xact_lock_shared(:key)").bindparams(key=CALENDAR_LOCK_KEY)
-        )
+        session.connection().execute(_HOLD_CALENDAR)
 
 
 def lock_calendar(session: Session) -> None:
