@@ -5,10 +5,15 @@ paused (on each clock: a pause begun once the first reply was late or given does
 first-reply due) and those its approved extensions added, so the recompute never loads reports: per
 batch of ids it reads the distinct (DEADLINE_INPUTS, due dates, provisional) groups with
 the receipt instants they span, computes the new dates of each (group, receipt day) in
-Python with the pure calendar, writes those that move to a temporary table that lives as
-long as the batch's transaction, and moves the batch's reports with one UPDATE joined to
-it, their events written by the same statement (PostgreSQL) or the next (SQLite). Memory
-follows the distinct groups, not the open reports.
+Python with the pure calendar, and moves the batch's reports with one UPDATE joined to the
+moves: on PostgreSQL passed as arrays that the statement unnests, their events written by the
+same statement; on SQLite through a temporary table that lives as long as the batch's
+transaction, the events written by the statement before. Memory follows the distinct groups,
+not the open reports.
+
+The UPDATE is never a HOT update on PostgreSQL: the due dates are in ix_report_unsettled (the
+statistics read unsettled reports from it alone) and next_rung_at has its own index, so each
+moved report adds an entry to every index of `report`, as a plain UPDATE of the rows does.
 
 The UPDATE names the old due dates and the status it expects: a report closed, transferred or
 resumed by a concurrent transaction no longer matches and is left alone (on PostgreSQL the
