@@ -1,4 +1,5 @@
 import logging
+import threading
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel
 
 from app.errors import AppError, error_body
@@ -90,6 +93,33 @@ def dialect_insert(
 SQLITE_SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 
 
+class FairQueuePool(QueuePool):
+    """A QueuePool that hands its connections out in the order threads asked for them.
+
+    QueuePool wakes its waiters in order, but a thread that gives a connection back and at once
+    asks again (the calendar recompute's next batch, a busy worker) takes it before the woken
+    thread runs. With SQLite's one connection that starved the others for up to the pool's
+    timeout: a calendar load waited 29 s for the connection behind two submitting threads, and
+    submissions waited 3.5 s behind the recompute's batches. Here a thread first waits for its
+    turn, and the thread whose turn it is keeps it while it waits for the connection, so one
+    that comes back queues behind those already waiting.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = threading.Lock()
+
+    def _do_get(self):
+        if not self._turn.acquire(timeout=self._timeout):
+            raise PoolTimeout(
+                f"no connection within {self._timeout:.0f} s: the pool's connections are busy"
+            )
+        try:
+            return super()._do_get()
+        finally:
+            self._turn.release()
+
+
 def create_db_engine(url: str, pool_size: int = 10, sqlite_synchronous: str = "FULL") -> Engine:
     """The engine for a database URL; SQL parameters never appear in its errors or logs.
 
@@ -103,10 +133,11 @@ def create_db_engine(url: str, pool_size: int = 10, sqlite_synchronous: str = "F
         # One connection: every transaction takes the write lock (BEGIN IMMEDIATE), so they run
         # one at a time anyway. Waiting for the pool wakes the next in line as soon as the lock
         # is free, where SQLite's busy handler polls with sleeps of up to 100 ms and lets
-        # some requests starve for seconds.
+        # some requests starve for seconds; and the pool hands it out in turn (FairQueuePool).
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=FairQueuePool,
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,

@@ -1,5 +1,8 @@
 """The request transaction: committed before the response, or the caller hears of it."""
 
+import threading
+import time
+
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func
 from sqlmodel import Session, select
@@ -61,3 +64,32 @@ def test_the_served_sqlite_database_syncs_every_commit(tmp_path):
         assert _synchronous_of(app.state.engine) == 2
     finally:
         app.state.engine.dispose()
+
+
+def test_a_thread_waiting_for_sqlite_connection_gets_it_before_one_asking_again(tmp_path):
+    """A calendar load's next batch, or a request, is not starved by a busy thread."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    turns: list[str] = []
+    stop = threading.Event()
+
+    def ask_again_and_again() -> None:
+        while not stop.is_set():
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+                turns.append("busy")
+
+    busy = threading.Thread(target=ask_again_and_again)
+    busy.start()
+    try:
+        while len(turns) < 10:
+            time.sleep(0.001)
+        asked = len(turns)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            served = len(turns)
+    finally:
+        stop.set()
+        busy.join()
+        engine.dispose()
+    # The busy thread finishes the turn it had, and may begin the next before this one asks.
+    assert served - asked <= 2

@@ -5,10 +5,15 @@ paused (on each clock: a pause begun once the first reply was late or given does
 first-reply due) and those its approved extensions added, so the recompute never loads reports: per
 batch of ids it reads the distinct (DEADLINE_INPUTS, due dates, provisional) groups with
 the receipt instants they span, computes the new dates of each (group, receipt day) in
-Python with the pure calendar, writes those that move to a temporary table that lives as
-long as the batch's transaction, and moves the batch's reports with one UPDATE joined to
-it, their events written by the same statement (PostgreSQL) or the next (SQLite). Memory
-follows the distinct groups, not the open reports.
+Python with the pure calendar, and moves the batch's reports with one UPDATE joined to the
+moves: on PostgreSQL passed as arrays that the statement unnests, their events written by the
+same statement; on SQLite through a temporary table that lives as long as the batch's
+transaction, the events written by the statement before. Memory follows the distinct groups,
+not the open reports.
+
+The UPDATE is never a HOT update on PostgreSQL: the due dates are in ix_report_unsettled (the
+statistics read unsettled reports from it alone) and next_rung_at has its own index, so each
+moved report adds an entry to every index of `report`, as a plain UPDATE of the rows does.
 
 The UPDATE names the old due dates and the status it expects: a report closed, transferred or
 resumed by a concurrent transaction no longer matches and is left alone (on PostgreSQL the
@@ -49,6 +54,7 @@ from sqlmodel import Session, col
 
 from app.config import Settings
 from app.db import UtcDateTime, isoformat_or_none, session_scope
+from app.pgarrays import array_literal
 from app.reports.clocks import compute_deadlines, end_of_local_day, local_date, start_of_local_day
 from app.reports.models import CLOCKED_STATUSES, EventKind, Report
 from app.reports.service import SYSTEM_ACTOR
@@ -67,8 +73,9 @@ RECOMPUTE_LOCK_KEY = int.from_bytes(b"zcdates", "big")
 DEADLINE_INPUTS = ("paused_workdays", "first_reply_paused_workdays", "extension_workdays")
 
 _scratch = MetaData()
-# A batch's moves, one row per (inputs, old due dates, local receipt day) that moves; created
-# and dropped in the batch's transaction, so the batch may run on any pooled connection.
+# A batch's moves, one row per (inputs, old due dates, local receipt day) that moves: on
+# SQLite a temporary table created and dropped in the batch's transaction (so the batch may run
+# on any pooled connection), on PostgreSQL the columns of the arrays the UPDATE unnests.
 _moves = Table(
     "zc_deadline_move",
     _scratch,
@@ -115,10 +122,22 @@ _SET = f"""
 _EVENT_COLUMNS = "report_id, kind, actor, actor_unit_id, at, data"
 _EVENT_CONSTANTS = f"'{EventKind.deadlines_recomputed.value}', '{SYSTEM_ACTOR}', NULL, :now"
 
-# PostgreSQL: the UPDATE returns what it moved, and the events follow in the same statement.
+# PostgreSQL: the batch's moves come as one array parameter per column (no temporary table,
+# so no catalog rows written and vacuumed per batch), the UPDATE returns what it moved, and
+# the events follow in the same statement.
+_MOVE_TYPES = {Integer: "integer", UtcDateTime: "timestamptz", Boolean: "boolean", Text: "text"}
+
+
+def _move_array(column: Column) -> str:
+    return f"CAST(:{column.name} AS {_MOVE_TYPES[type(column.type)]}[])"
+
+
 _POSTGRES_BATCH = text(f"""
-    WITH moved AS (
-        UPDATE report AS r SET {_SET} FROM zc_deadline_move AS m WHERE {_MATCH}
+    WITH m AS (
+        SELECT * FROM unnest({", ".join(_move_array(column) for column in _moves.columns)})
+            AS m({", ".join(column.name for column in _moves.columns)})
+    ), moved AS (
+        UPDATE report AS r SET {_SET} FROM m WHERE {_MATCH}
         RETURNING r.id, m.data
     )
     INSERT INTO report_event ({_EVENT_COLUMNS})
@@ -231,12 +250,24 @@ class _Planner:
         }
 
 
-def _move_batch(connection: Connection, *, low: int, high: int, now: datetime) -> int:
+def _move_batch(
+    connection: Connection, *, rows: list[dict], low: int, high: int, now: datetime
+) -> int:
+    """Move a batch's reports by its planned moves; how many moved."""
     bounds = {"low": low, "high": high, "now": now}
     if connection.dialect.name == "postgresql":
-        return connection.execute(_POSTGRES_BATCH, bounds).rowcount
+        arrays = {
+            column.name: array_literal([row[column.name] for row in rows])
+            for column in _moves.columns
+        }
+        return connection.execute(_POSTGRES_BATCH, bounds | arrays).rowcount
+    # SQLite has no arrays: the moves go into a temporary table for the batch's transaction.
+    _moves.create(connection)
+    connection.execute(_moves.insert(), rows)
     connection.execute(_SQLITE_EVENTS, bounds)
-    return connection.execute(_SQLITE_UPDATE, bounds).rowcount
+    moved = connection.execute(_SQLITE_UPDATE, bounds).rowcount
+    _moves.drop(connection)
+    return moved
 
 
 def _recompute(
@@ -256,10 +287,7 @@ def _recompute(
         with engine.begin() as connection:
             rows = planner.moves(connection.execute(_groups_query(batch_low, batch_high)))
             if rows:
-                _moves.create(connection)
-                connection.execute(_moves.insert(), rows)
-                moved += _move_batch(connection, low=batch_low, high=batch_high, now=now)
-                _moves.drop(connection)
+                moved += _move_batch(connection, rows=rows, low=batch_low, high=batch_high, now=now)
     return moved
 
 

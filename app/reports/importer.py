@@ -10,8 +10,11 @@ sites and units come from the same file (as `zhaocuo import sites` reads it) in 
 transaction, so the file is imported whole or not at all.
 
 A report's tracking code is the platform's id (`GOV<id>`), so a second run of the same file,
-or of an overlapping one, adds nothing. Rows are written with multi-row INSERTs, a few
-statements per thousand rows, and no notification is sent: these reports are history.
+or of an overlapping one, adds nothing. Rows are written per chunk of 5,000, in a fixed number
+of statements whatever the chunk holds: on PostgreSQL one query for the codes already there,
+one for the new reports' ids (from their sequence), and a COPY each for the reports and their
+events; on SQLite executemany INSERTs and a query reading the ids back. No notification is
+sent: these reports are history.
 """
 
 import csv
@@ -19,11 +22,10 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, insert
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -31,7 +33,8 @@ from app.directory.importer import import_sites
 from app.directory.models import Site, SiteStatus, Unit
 from app.directory.service import find_site_for
 from app.errors import Unprocessable
-from app.reports.clocks import compute_deadlines, handling_workdays
+from app.pgarrays import array_literal
+from app.reports.clocks import Deadlines, compute_deadlines, handling_workdays
 from app.reports.models import (
     DeclineReason,
     EventKind,
@@ -66,6 +69,35 @@ COLUMNS = (
     "reply",
 )
 CHUNK = 5000
+# The columns the import writes, in the order of the rows it builds (COPY takes them so).
+REPORT_COLUMNS = (
+    "tracking_code",
+    "site_id",
+    "site_code",
+    "owner_unit_id",
+    "category",
+    "page_url",
+    "description",
+    "status",
+    "verdict",
+    "decline_reason",
+    "final_answer",
+    "received_at",
+    "assigned_at",
+    "clock",
+    "first_responded_at",
+    "closed_at",
+    "handling_workdays",
+    "settled",
+    "first_reply_due_at",
+    "resolution_due_at",
+    "deadlines_provisional",
+    "paused_workdays",
+    "first_reply_paused_workdays",
+    "created_at",
+    "updated_at",
+)
+EVENT_COLUMNS = ("report_id", "kind", "actor", "actor_unit_id", "at", "data")
 
 Progress = Callable[[int], None]
 
@@ -122,46 +154,50 @@ def import_reports(
         site.site_code: site
         for site in session.exec(select(Site).where(Site.status == SiteStatus.active)).all()
     }
+    connection = session.connection()
+    writer = _PostgresWriter(connection) if connection.dialect.name == "postgresql" else None
+    stamp = writer.stamp if writer else _same
     tz = settings.tz
-    # Reports share a few hundred receipt days: their due dates are computed once each.
-    deadlines_of: dict[datetime, Any] = {}
-    chunk: list[tuple[int, dict[str, str]]] = []
+    # Reports share a few hundred days and day pairs: each instant, due date and count of
+    # working days is computed once, not once per report.
+    instants: dict[tuple[date, time], Any] = {}
+    deadlines_of: dict[date, Deadlines] = {}
+    workdays_of: dict[tuple[date, date], int] = {}
 
-    def flush_chunk() -> None:
-        codes = [TRACKING_PREFIX + row["id"] for _, row in chunk]
-        existing = set(
-            session.exec(select(Report.tracking_code).where(col(Report.tracking_code).in_(codes)))
-        )
-        reports: list[dict[str, Any]] = []
-        steps: list[list[dict[str, Any]]] = []
-        for (line, row), code in zip(chunk, codes, strict=True):
-            if code in existing:
-                result.already_imported += 1
-                continue
-            existing.add(code)
-            report, events = _report_of(line=line, row=row, code=code)
-            reports.append(report)
-            steps.append(events)
-        if not reports:
-            return
-        connection = session.connection()
-        # Without RETURNING: COPY (or executemany), then the ids by tracking code.
-        bulk_insert(connection, Report.__table__, reports)
-        new_codes = [report["tracking_code"] for report in reports]
-        ids = dict(
-            session.exec(
-                select(Report.tracking_code, Report.id).where(
-                    col(Report.tracking_code).in_(new_codes)
-                )
-            ).all()
-        )
-        events = [
-            {**event, "report_id": ids[code]}
-            for code, report_events in zip(new_codes, steps, strict=True)
-            for event in report_events
-        ]
-        bulk_insert(session.connection(), ReportEvent.__table__, events)
-        result.reports_created += len(reports)
+    def instant(day: date, at: time) -> Any:
+        value = instants.get((day, at))
+        if value is None:
+            value = instants[(day, at)] = stamp(datetime.combine(day, at, tzinfo=tz))
+        return value
+
+    def deadlines_from(day: date) -> Deadlines:
+        deadlines = deadlines_of.get(day)
+        if deadlines is None:
+            assigned_at = datetime.combine(day, MOVED_AT, tzinfo=tz)
+            computed = compute_deadlines(
+                calendar=calendar,
+                received_at=assigned_at,
+                tz=tz,
+                first_reply_workdays=settings.first_reply_workdays,
+                resolution_workdays=settings.resolution_workdays,
+            )
+            deadlines = deadlines_of[day] = Deadlines(
+                stamp(computed.first_reply_due_at),
+                stamp(computed.resolution_due_at),
+                computed.provisional,
+            )
+        return deadlines
+
+    def workdays(created: date, replied: date) -> int:
+        days = workdays_of.get((created, replied))
+        if days is None:
+            days = workdays_of[(created, replied)] = handling_workdays(
+                calendar=calendar,
+                received_at=datetime.combine(created, RECEIVED_AT, tzinfo=tz),
+                closed_at=datetime.combine(replied, ANSWERED_AT, tzinfo=tz),
+                tz=tz,
+            )
+        return days
 
     def unit_id_of(name: str) -> int:
         if name not in units:
@@ -172,7 +208,8 @@ def import_reports(
             result.units_created += 1
         return units[name]
 
-    def _report_of(*, line: int, row: dict[str, str], code: str):
+    def report_of(line: int, row: dict[str, str], code: str) -> tuple[tuple, list[tuple]]:
+        """The report's row (REPORT_COLUMNS) and its events' rows (EVENT_COLUMNS but the id)."""
         created = _parse_date(line, row, "created_date")
         replied = _parse_date(line, row, "replied_date")
         if replied < created:
@@ -191,42 +228,33 @@ def import_reports(
         site = sites.get(site_code) if site_code else None
         if site is None:
             site = find_site_for(session=session, site_code=site_code, page_url=row["error_url"])
-        received_at = datetime.combine(created, RECEIVED_AT, tzinfo=tz)
-        moved_at = datetime.combine(created, MOVED_AT, tzinfo=tz)
-        closed_at = datetime.combine(replied, ANSWERED_AT, tzinfo=tz)
-        events: list[dict[str, Any]] = [
-            {
-                "kind": EventKind.submitted.value,
-                "actor": CITIZEN_ACTOR,
-                "actor_unit_id": None,
-                "at": received_at,
-                "data": {
+        received_at = instant(created, RECEIVED_AT)
+        closed_at = instant(replied, ANSWERED_AT)
+        events: list[tuple] = [
+            (
+                EventKind.submitted.value,
+                CITIZEN_ACTOR,
+                None,
+                received_at,
+                {
                     "owner_unit_id": site.owner_unit_id if site else None,
                     "site_id": site.id if site else None,
                 },
-            }
+            )
         ]
         assigned_at, clock = received_at, 1
         if site is None:
-            assigned_at = moved_at
+            assigned_at = instant(created, MOVED_AT)
             result.routed += 1
-            events.append(
-                _event(EventKind.routed, moved_at, {"to_unit_id": answerer, "site_id": None})
-            )
+            data = {"to_unit_id": answerer, "site_id": None}
+            events.append(_event(EventKind.routed, assigned_at, data))
         elif site.owner_unit_id != answerer:
-            assigned_at, clock = moved_at, 2
+            assigned_at, clock = instant(created, MOVED_AT), 2
             result.transferred += 1
             data = {"from_unit_id": site.owner_unit_id, "to_unit_id": answerer, "text": None}
-            events.append(_event(EventKind.transferred, moved_at, data, unit=site.owner_unit_id))
-        deadlines = deadlines_of.get(assigned_at)
-        if deadlines is None:
-            deadlines = deadlines_of[assigned_at] = compute_deadlines(
-                calendar=calendar,
-                received_at=assigned_at,
-                tz=tz,
-                first_reply_workdays=settings.first_reply_workdays,
-                resolution_workdays=settings.resolution_workdays,
-            )
+            events.append(_event(EventKind.transferred, assigned_at, data, unit=site.owner_unit_id))
+        # The replay's clocks start at 10:00 or 10:30 of the day of receipt: the same dates.
+        deadlines = deadlines_from(created)
         answer = row["reply"] or row.get("reject_reason") or ""
         resolved = status in RESOLVED
         if resolved:
@@ -236,103 +264,143 @@ def import_reports(
             data = {"reason": DECLINED[status].value, "text": answer}
             events.append(_event(EventKind.declined, closed_at, data, unit=answerer))
         result.by_status[status] = result.by_status.get(status, 0) + 1
-        report = {
-            "tracking_code": code,
-            "site_id": site.id if site else None,
-            "site_code": site_code or (site.site_code if site else None),
-            "owner_unit_id": answerer,
-            "category": category,
-            "page_url": row["error_url"],
-            "description": row["description"],
-            "status": (ReportStatus.resolved if resolved else ReportStatus.declined).value,
-            "verdict": RESOLVED[status].value if resolved else None,
-            "decline_reason": None if resolved else DECLINED[status].value,
-            "final_answer": answer,
-            "received_at": received_at,
-            "assigned_at": assigned_at,
-            "clock": clock,
-            "first_responded_at": closed_at,
-            "first_replied_at": None,
-            "closed_at": closed_at,
-            "handling_workdays": handling_workdays(
-                calendar=calendar, received_at=assigned_at, closed_at=closed_at, tz=tz
-            ),
-            "settled": False,
-            "first_reply_due_at": deadlines.first_reply_due_at,
-            "resolution_due_at": deadlines.resolution_due_at,
-            "deadlines_provisional": deadlines.provisional,
-            "paused_workdays": 0,
-            "first_reply_paused_workdays": 0,
-            "created_at": received_at,
-            "updated_at": closed_at,
-        }
+        report = (
+            code,
+            site.id if site else None,
+            site_code or (site.site_code if site else None),
+            answerer,
+            category,
+            row["error_url"],
+            row["description"],
+            (ReportStatus.resolved if resolved else ReportStatus.declined).value,
+            RESOLVED[status].value if resolved else None,
+            None if resolved else DECLINED[status].value,
+            answer,
+            received_at,
+            assigned_at,
+            clock,
+            closed_at,
+            closed_at,
+            workdays(created, replied),
+            False,
+            deadlines.first_reply_due_at,
+            deadlines.resolution_due_at,
+            deadlines.provisional,
+            0,
+            0,
+            received_at,
+            closed_at,
+        )
         return report, events
 
+    def flush_chunk(chunk: list[tuple[int, dict[str, str]]]) -> None:
+        codes = [TRACKING_PREFIX + row["id"] for _, row in chunk]
+        existing = writer.existing(codes) if writer else _existing_codes(session, codes)
+        reports: list[tuple] = []
+        steps: list[list[tuple]] = []
+        for (line, row), code in zip(chunk, codes, strict=True):
+            if code in existing:
+                result.already_imported += 1
+                continue
+            existing.add(code)
+            report, events = report_of(line, row, code)
+            reports.append(report)
+            steps.append(events)
+        if not reports:
+            return
+        if writer:
+            writer.write(reports, steps)
+        else:
+            _insert_rows(session, reports, steps)
+        result.reports_created += len(reports)
+
+    chunk: list[tuple[int, dict[str, str]]] = []
     for line, row in _rows(path):
         result.rows_read += 1
         chunk.append((line, row))
         if len(chunk) == CHUNK:
-            flush_chunk()
+            flush_chunk(chunk)
             chunk = []
             if progress:
                 progress(result.rows_read)
     if chunk:
-        flush_chunk()
+        flush_chunk(chunk)
     if progress:
         progress(result.rows_read)
     session.flush()
     return result
 
 
-def _copy_value(value: Any) -> Any:
-    """A value as COPY takes it: enums by value, JSON documents as SQLAlchemy writes them."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict | list):
-        return json.dumps(value)
+def _same(value: Any) -> Any:
     return value
 
 
-def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows of one shape: COPY on PostgreSQL (psycopg), executemany elsewhere.
+def _existing_codes(session: Session, codes: list[str]) -> set[str]:
+    query = select(Report.tracking_code).where(col(Report.tracking_code).in_(codes))
+    return set(session.exec(query))
 
-    Columns a row leaves out get their Python default, as an INSERT would give them; those with
-    only a server default are left to the server.
-    """
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    given = list(rows[0])
-    defaults = {}
-    for column in table.columns:
-        if column.name in given or column.default is None:
-            continue
-        default = column.default
-        if default.is_sequence:
-            continue
-        defaults[column.name] = default.arg(None) if default.is_callable else default.arg
-    names = given + list(defaults)
-    quoted = ", ".join(f'"{name}"' for name in names)
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            if len(row) != len(given):
-                raise ValueError(f"rows of one shape only: {sorted(row)} against {given}")
-            copy.write_row(
-                [_copy_value(row[name]) for name in given]
-                + [_copy_value(value) for value in defaults.values()]
+
+def _insert_rows(session: Session, reports: list[tuple], steps: list[list[tuple]]) -> None:
+    """Elsewhere than PostgreSQL: executemany INSERTs, then the new ids by tracking code."""
+    connection = session.connection()
+    connection.execute(
+        insert(Report.__table__), [dict(zip(REPORT_COLUMNS, row, strict=True)) for row in reports]
+    )
+    ids = dict(
+        session.exec(
+            select(Report.tracking_code, Report.id).where(
+                col(Report.tracking_code).in_([report[0] for report in reports])
             )
+        ).all()
+    )
+    events = [
+        dict(zip(EVENT_COLUMNS, (ids[report[0]], *event), strict=True))
+        for report, report_events in zip(reports, steps, strict=True)
+        for event in report_events
+    ]
+    connection.execute(insert(ReportEvent.__table__), events)
 
 
-def _event(
-    kind: EventKind, at: datetime, data: dict[str, Any], unit: int | None = None
-) -> dict[str, Any]:
-    return {
-        "kind": kind.value,
-        "actor": f"{IMPORT_ACTOR}:unit:{unit}" if unit else IMPORT_ACTOR,
-        "actor_unit_id": unit,
-        "at": at,
-        "data": data,
-    }
+class _PostgresWriter:
+    """COPY on the session's own connection, so the rows are in its transaction.
+
+    The new reports' ids are drawn from their sequence first, so their events can be written
+    in the same pass without reading the reports back.
+    """
+
+    _EXISTING = "SELECT tracking_code FROM report WHERE tracking_code = ANY(%s::text[])"
+    _IDS = "SELECT nextval(pg_get_serial_sequence('report', 'id')) FROM generate_series(1, %s)"
+    _COPY_REPORTS = "COPY report ({}) FROM STDIN".format(", ".join(("id", *REPORT_COLUMNS)))
+    _COPY_EVENTS = "COPY report_event ({}) FROM STDIN".format(", ".join(EVENT_COLUMNS))
+
+    def __init__(self, connection: Connection) -> None:
+        self._cursor = connection.connection.driver_connection.cursor()
+        self._texts: dict[datetime, str] = {}
+
+    def stamp(self, instant: datetime) -> str:
+        """An instant as COPY's text: formatted once per distinct instant."""
+        value = self._texts.get(instant)
+        if value is None:
+            value = self._texts[instant] = instant.isoformat()
+        return value
+
+    def existing(self, codes: list[str]) -> set[str]:
+        self._cursor.execute(self._EXISTING, (array_literal(codes),))
+        return {code for (code,) in self._cursor.fetchall()}
+
+    def write(self, reports: list[tuple], steps: list[list[tuple]]) -> None:
+        self._cursor.execute(self._IDS, (len(reports),))
+        ids = [report_id for (report_id,) in self._cursor.fetchall()]
+        with self._cursor.copy(self._COPY_REPORTS) as copy:
+            for report_id, report in zip(ids, reports, strict=True):
+                copy.write_row((report_id, *report))
+        dumps = json.dumps
+        with self._cursor.copy(self._COPY_EVENTS) as copy:
+            for report_id, events in zip(ids, steps, strict=True):
+                for kind, actor, unit, at, data in events:
+                    copy.write_row((report_id, kind, actor, unit, at, dumps(data)))
+
+
+def _event(kind: EventKind, at: Any, data: dict[str, Any], unit: int | None = None) -> tuple:
+    actor = f"{IMPORT_ACTOR}:unit:{unit}" if unit else IMPORT_ACTOR
+    return (kind.value, actor, unit, at, data)
