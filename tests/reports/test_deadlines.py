@@ -506,7 +506,9 @@ def test_a_load_whose_recompute_never_ran_is_finished_by_the_scheduler(
     with Session(engine) as session:
         assert pending_versions(session=session) == []
         kinds = session.exec(
-            select(ReportEvent.kind).where(ReportEvent.report_id == report.id)
+            select(ReportEvent.kind)
+            .where(ReportEvent.report_id == report.id)
+            .order_by(ReportEvent.id)
         ).all()
     assert kinds == ["submitted", "deadlines_recomputed"]
     # Nothing pending any more: the next sweeps do not scan the open reports again.
