@@ -91,6 +91,12 @@ class Unit(UnitBase, table=True):
     )
 
 
+def pushes_notifications(webhook_url: str | None, webhook_secret: str | None) -> bool:
+    """Whether a unit's notifications are pushed: a push needs both an address and a secret to
+    sign with; otherwise the unit pulls them."""
+    return bool(webhook_url and webhook_secret)
+
+
 class UnitCreate(UnitBase):
     model_config = ConfigDict(
         json_schema_extra={

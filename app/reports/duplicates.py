@@ -118,7 +118,7 @@ def record_possible_duplicates(
     query = _OPEN_WITH_KEY
     if report.id is not None:
         query = query.where(Report.id != report.id)
-    ids = list(session.exec(query, params=parameters).all())
+    ids = list(session.connection().execute(query, parameters).scalars())
     report.possible_duplicate_ids = ids
     return ids
 

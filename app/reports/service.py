@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, insert
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.directory import routing
 from app.directory import service as directory
 from app.directory.models import Site, Unit
+from app.directory.routing import RoutedSite
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.reports import duplicates, screenshots
 from app.reports.attachments import PreparedImage
@@ -100,17 +101,23 @@ def record_event(
     The citizen is told of it (through the on_event hook) when its kind is one they hear of;
     `settings` are the request's or job's (the process's when not given).
     """
-    event = ReportEvent(
-        report_id=report.id,
-        kind=kind,
-        actor=principal.actor if principal else actor,
-        actor_unit_id=principal.unit_id if principal else None,
-        at=at,
-        data=data or {},
-    )
-    session.add(event)
+    values = {
+        "report_id": report.id,
+        "kind": kind,
+        "actor": principal.actor if principal else actor,
+        "actor_unit_id": principal.unit_id if principal else None,
+        "at": at,
+        "data": data or {},
+    }
+    # Written at once, not at the next flush: an event is never changed afterwards, and the
+    # citizen's message (on_event) needs its id.
+    event_id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
+    event = ReportEvent(id=event_id, **values)
     on_event(session=session, report=report, event=event, settings=settings)
     return event
+
+
+_INSERT_EVENT = insert(ReportEvent.__table__).returning(ReportEvent.__table__.c.id)
 
 
 def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Settings) -> None:
@@ -168,7 +175,7 @@ def submit(
     attachments: Sequence[PreparedImage] = (),
 ) -> Report:
     """Take a citizen's report and its screenshots; route it by site code, then by page host."""
-    report, _owner = _submit(
+    report, _site = _submit(
         session=session,
         report_in=report_in,
         now=now,
@@ -176,7 +183,7 @@ def submit(
         settings=settings,
         attachments=attachments,
     )
-    return report
+    return session.get_one(Report, report.id)
 
 
 def submit_with_receipt(
@@ -188,8 +195,11 @@ def submit_with_receipt(
     settings: Settings,
     attachments: Sequence[PreparedImage] = (),
 ) -> tuple[Report, ReportReceipt]:
-    """submit, and the citizen's receipt, from the owner unit read once for both."""
-    report, owner = _submit(
+    """submit, and the citizen's receipt, from the site and owner unit read once for both.
+
+    The report returned is the one written, outside the session: read it again to change it.
+    """
+    report, site = _submit(
         session=session,
         report_in=report_in,
         now=now,
@@ -197,7 +207,7 @@ def submit_with_receipt(
         settings=settings,
         attachments=attachments,
     )
-    return report, _receipt(report=report, owner_unit_name=owner.name if owner else None)
+    return report, _receipt(report=report, owner_unit_name=site.owner_name if site else None)
 
 
 def _submit(
@@ -208,15 +218,16 @@ def _submit(
     calendar: WorkCalendar,
     settings: Settings,
     attachments: Sequence[PreparedImage],
-) -> tuple[Report, Unit | None]:
-    """The report stored, and its owner unit (None while unrouted)."""
+) -> tuple[Report, RoutedSite | None]:
+    """The report stored, and the site it went to with its owner (None while unrouted).
+
+    The hot path of the public API: the report is built as an object for the rules that set
+    its clock, then written with one INSERT, the session's unit of work left out of it.
+    """
     match = routing.match_site(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
     site = match.site
-    # Read with the site. The session keeps an object only while something refers to it:
-    # held here, the outbox summary and the receipt find the owner in the session.
-    owner = match.owner
     report = Report(
         tracking_code=new_tracking_code(),
         site_id=site.id if site else None,
@@ -233,6 +244,8 @@ def _submit(
         received_at=now,
         created_at=now,
         updated_at=now,
+        # Given, not defaulted: the default's factory costs more than the rest of the object.
+        possible_duplicate_ids=[],
     )
     if site is not None:
         _start_clock(
@@ -241,8 +254,8 @@ def _submit(
     duplicates.record_possible_duplicates(
         session=session, report=report, now=now, settings=settings
     )
-    session.add(report)
-    session.flush()
+    values = {column: getattr(report, column) for column in _REPORT_COLUMNS}
+    report.id = session.connection().execute(_INSERT_REPORT, values).scalar_one()
     screenshots.store(session=session, report_id=report.id, images=attachments, now=now)
     record_event(
         session=session,
@@ -255,10 +268,18 @@ def _submit(
     )
     if report.owner_unit_id is not None:
         notify_new_report(
-            session=session, report=report, now=now, calendar=calendar, settings=settings
+            session=session,
+            report=report,
+            now=now,
+            calendar=calendar,
+            settings=settings,
+            routed=site,
         )
-    session.flush()
-    return report, owner
+    return report, site
+
+
+_REPORT_COLUMNS = [column.key for column in Report.__table__.columns if column.key != "id"]
+_INSERT_REPORT = insert(Report.__table__).returning(Report.__table__.c.id)
 
 
 def get_by_tracking_code(

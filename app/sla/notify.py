@@ -29,7 +29,8 @@ from sqlmodel import Session, SQLModel, col, select
 from app.config import Settings
 from app.contract import describe_enum
 from app.db import dialect_insert, isoformat_or_none, session_scope
-from app.directory.models import Site, Unit
+from app.directory.models import Site, Unit, pushes_notifications
+from app.directory.routing import RoutedSite
 from app.errors import Conflict, NotFound
 from app.metrics import WEBHOOK_SECONDS
 from app.reports.clocks import local_date
@@ -96,14 +97,9 @@ def _insert_returning_id(dialect_name: str, table: Table) -> Insert:
     return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
-def _can_push(*, url: str | None, secret: str | None) -> bool:
-    """A push needs both an address and a secret to sign with; otherwise the unit pulls."""
-    return bool(url and secret)
-
-
 def has_webhook(unit: Unit) -> bool:
-    """Whether a unit's notifications are pushed to it (see _can_push), not only pulled."""
-    return _can_push(url=unit.webhook_url, secret=unit.webhook_secret)
+    """Whether a unit's notifications are pushed to it, not only pulled."""
+    return pushes_notifications(unit.webhook_url, unit.webhook_secret)
 
 
 def enqueue(
@@ -117,15 +113,22 @@ def enqueue(
     calendar: WorkCalendar,
     settings: Settings,
     report_id: int | None = None,
+    pushed: bool | None = None,
 ) -> int | None:
-    """Write a notification to the outbox in the caller's transaction; None if the key exists."""
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(
-            f"单位 {unit_id} 不存在，请核对单位编号",
-            en=f"unit {unit_id} not found",
-            code="unit_not_found",
-        )
+    """Write a notification to the outbox in the caller's transaction; None if the key exists.
+
+    `pushed`: whether the unit's notifications go to its webhook, when the caller has read the
+    unit already; otherwise the unit is read here.
+    """
+    if pushed is None:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(
+                f"单位 {unit_id} 不存在，请核对单位编号",
+                en=f"unit {unit_id} not found",
+                code="unit_not_found",
+            )
+        pushed = has_webhook(unit)
     not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
     return insert_ignoring_conflict(
         session=session,
@@ -139,7 +142,7 @@ def enqueue(
             "created_at": now,
             "not_before": not_before,
             "attempts": 0,
-            "next_attempt_at": not_before if has_webhook(unit) else None,
+            "next_attempt_at": not_before if pushed else None,
         },
     )
 
@@ -186,21 +189,30 @@ def enqueue_many(
     connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
 
 
-def report_summary(*, session: Session, report: Report) -> dict[str, Any]:
-    """What a notification says about a report: no contact details, no tracking code."""
-    owner = session.get(Unit, report.owner_unit_id) if report.owner_unit_id else None
-    site = session.get(Site, report.site_id) if report.site_id else None
+def report_summary(
+    *, session: Session, report: Report, routed: RoutedSite | None = None
+) -> dict[str, Any]:
+    """What a notification says about a report: no contact details, no tracking code.
+
+    `routed`: the report's site and owner as its routing read them, which spares reading them.
+    """
+    if routed is not None:
+        site_name, owner_name = routed.name, routed.owner_name
+    else:
+        owner = session.get(Unit, report.owner_unit_id) if report.owner_unit_id else None
+        site = session.get(Site, report.site_id) if report.site_id else None
+        site_name, owner_name = (site.name if site else None), (owner.name if owner else None)
     return {
         "id": report.id,
         "api_path": f"/api/v1/unit/reports/{report.id}",
         "site_code": report.site_code,
-        "site_name": site.name if site else None,
+        "site_name": site_name,
         "page_url": report.page_url,
         "category": report.category,
         "category_label": CATEGORY_LABELS[Category(report.category)],
         "status": report.status.value,
         "owner_unit_id": report.owner_unit_id,
-        "owner_unit_name": owner.name if owner else None,
+        "owner_unit_name": owner_name,
         "received_at": isoformat_or_none(report.received_at),
         "assigned_at": isoformat_or_none(report.assigned_at),
         "clock": report.clock,
@@ -211,10 +223,19 @@ def report_summary(*, session: Session, report: Report) -> dict[str, Any]:
 
 
 def notify_new_report(
-    *, session: Session, report: Report, now: datetime, calendar: WorkCalendar, settings: Settings
+    *,
+    session: Session,
+    report: Report,
+    now: datetime,
+    calendar: WorkCalendar,
+    settings: Settings,
+    routed: RoutedSite | None = None,
 ) -> int | None:
-    """Tell the owner unit that a report has reached it (on submission, routing or transfer)."""
-    summary = report_summary(session=session, report=report)
+    """Tell the owner unit that a report has reached it (on submission, routing or transfer).
+
+    `routed`: the site and owner unit the submission read, when it comes from one.
+    """
+    summary = report_summary(session=session, report=report, routed=routed)
     first_due = local_date(report.first_reply_due_at, settings.tz)
     resolution_due = local_date(report.resolution_due_at, settings.tz)
     where = summary["site_name"] or report.page_url
@@ -235,6 +256,7 @@ def notify_new_report(
         report_id=report.id,
         calendar=calendar,
         settings=settings,
+        pushed=routed.owner_pushed if routed is not None else None,
     )
 
 
@@ -449,7 +471,7 @@ def deliver_due(
             if elapsed > sending_budget:
                 unsent.append(notification.id)
                 continue
-            if not _can_push(url=item.url, secret=item.secret):
+            if not pushes_notifications(item.url, item.secret):
                 # The webhook was removed after the row was queued: the unit pulls it instead.
                 pull_only.append(notification.id)
                 continue

@@ -8,7 +8,6 @@ from sqlmodel import Session, col, or_, select
 from app.directory.models import Site, SiteStatus
 from app.directory.routing import match_site
 from app.directory.service import get_site_by_code, is_valid_site_code
-from app.reports import service
 from app.reports.models import CATEGORY_LABELS
 from app.reports.schemas import DESCRIPTION_MAX, DESCRIPTION_MIN
 
@@ -110,7 +109,7 @@ def site_context(*, session: Session, site_code: str, page_url: str) -> SiteCont
     return SiteContext(
         site_name=match.site.name,
         site_code=match.site.site_code,
-        owner_unit_name=service.unit_name(session=session, unit_id=match.site.owner_unit_id),
+        owner_unit_name=match.site.owner_name,
         notices=notices,
     )
 
