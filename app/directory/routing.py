@@ -8,7 +8,7 @@ site's code, for the unit and operators to judge which one the report is about.
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam
+from sqlalchemy import bindparam, literal_column, or_, union_all
 from sqlmodel import Session, col, select
 
 from app.directory.models import Site, SiteHost, SiteStatus, Unit, pushes_notifications
@@ -48,10 +48,14 @@ def host_candidates(host: str) -> list[str]:
 
 def match_site(*, session: Session, site_code: str | None, page_url: str) -> SiteMatch:
     """The site a report is about: by site code (closed or not), else by the page's host."""
-    by_code = _site_by_code(session=session, site_code=site_code) if site_code else None
-    by_host = _site_of_host(session=session, page_url=page_url)
+    host = host_of_url(page_url)
+    exact, twin = host_candidates(host) if host is not None else (None, None)
+    parameters = {"site_code": site_code, "host": exact, "twin": twin}
+    rows = session.connection().execute(_SITE_BY_CODE_AND_HOST, parameters).all()
+    by_code = next((_routed(row) for row in rows if row.by_code), None)
+    by_host = next((_routed(row) for row in rows if not row.by_code), None)
     site = by_code or by_host
-    other = by_host if by_code is not None and by_host is not None else None
+    other = by_host if by_code is not None else None
     return SiteMatch(
         site=site,
         closed=site is not None and site.status == SiteStatus.closed,
@@ -59,49 +63,37 @@ def match_site(*, session: Session, site_code: str | None, page_url: str) -> Sit
     )
 
 
-def _site_of_host(*, session: Session, page_url: str) -> RoutedSite | None:
-    host = host_of_url(page_url)
-    if host is None:
-        return None
-    parameters = {"candidates": host_candidates(host), "host": host}
-    return _routed(session.connection().execute(_SITE_OF_HOST, parameters).first())
-
-
-def _site_by_code(*, session: Session, site_code: str) -> RoutedSite | None:
-    return _routed(session.connection().execute(_SITE_BY_CODE, {"site_code": site_code}).first())
-
-
-def _routed(row) -> RoutedSite | None:
-    if row is None:
-        return None
-    *site, webhook_url, webhook_secret = row
+def _routed(row) -> RoutedSite:
+    _by_code, *site, webhook_url, webhook_secret = row
     return RoutedSite(*site, owner_pushed=pushes_notifications(webhook_url, webhook_secret))
 
 
-# Built once, the code or host as parameters: every submission runs them. The owner unit comes
-# with the site, so that routing a report reads no unit afterwards.
+# Built once, the code and host as parameters: every submission runs it. One statement for
+# both lookups, and the owner unit comes with the site, so that routing a report reads nothing
+# more. A NULL code or host matches no row.
 _ROUTED_COLUMNS = (
-    Site.id,
+    col(Site.id).label("site_id"),
     Site.site_code,
-    Site.name,
+    col(Site.name).label("site_name"),
     Site.status,
     Site.owner_unit_id,
-    Unit.name,
+    col(Unit.name).label("owner_name"),
     Unit.webhook_url,
     Unit.webhook_secret,
 )
-_SITE_BY_CODE = (
-    select(*_ROUTED_COLUMNS)
+_BY_CODE = (
+    select(literal_column("1").label("by_code"), *_ROUTED_COLUMNS)
     .join(Unit, col(Unit.id) == Site.owner_unit_id)
     .where(Site.site_code == bindparam("site_code"))
 )
-_SITE_OF_HOST = (
-    select(*_ROUTED_COLUMNS)
+# Active sites first, the exact host before its twin.
+_BY_HOST = (
+    select(literal_column("0").label("by_code"), *_ROUTED_COLUMNS)
     .join(SiteHost, col(SiteHost.site_id) == Site.id)
     .join(Unit, col(Unit.id) == Site.owner_unit_id)
-    .where(col(SiteHost.host).in_(bindparam("candidates", expanding=True)))
-    .order_by(
-        Site.status != SiteStatus.active, col(SiteHost.host) != bindparam("host", type_=String)
-    )
+    .where(or_(SiteHost.host == bindparam("host"), SiteHost.host == bindparam("twin")))
+    .order_by(Site.status != SiteStatus.active, col(SiteHost.host) != bindparam("host"))
     .limit(1)
+    .subquery()
 )
+_SITE_BY_CODE_AND_HOST = union_all(_BY_CODE, select(_BY_HOST))

@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -93,7 +93,8 @@ _OPEN_WITH_KEY = (
         Report.category == bindparam("category"),
         Report.received_at >= bindparam("since", type_=UtcDateTime),
         Report.received_at <= bindparam("until", type_=UtcDateTime),
-        col(Report.status).in_(OPEN_STATUSES),
+        # Each status a fixed parameter: IN over a list is rendered again at every execution.
+        or_(*(Report.status == status for status in OPEN_STATUSES)),
     )
     .order_by(col(Report.received_at), col(Report.id))
 )

@@ -13,7 +13,7 @@ from app.audit.models import Action, EntityKind
 from app.auth import Principal, Role
 from app.config import Settings
 from app.contract import local_instant_text
-from app.db import utcnow
+from app.db import row_object, utcnow
 from app.directory import routing
 from app.directory import service as directory
 from app.directory.models import Site, Unit
@@ -112,7 +112,7 @@ def record_event(
     # Written at once, not at the next flush: an event is never changed afterwards, and the
     # citizen's message (on_event) needs its id.
     event_id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
-    event = ReportEvent(id=event_id, **values)
+    event = row_object(ReportEvent, {"id": event_id, **values})
     on_event(session=session, report=report, event=event, settings=settings)
     return event
 
@@ -228,24 +228,27 @@ def _submit(
         session=session, site_code=report_in.site_code, page_url=report_in.page_url
     )
     site = match.site
-    report = Report(
-        tracking_code=new_tracking_code(),
-        site_id=site.id if site else None,
-        site_code=report_in.site_code or (site.site_code if site else None),
-        category=int(report_in.category),
-        page_url=report_in.page_url,
-        description=report_in.description,
-        citizen_name=report_in.name,
-        citizen_phone=report_in.phone,
-        citizen_email=str(report_in.email) if report_in.email else None,
-        status=ReportStatus.unrouted,
-        site_closed=match.closed,
-        page_host_site_code=match.host_site_code,
-        received_at=now,
-        created_at=now,
-        updated_at=now,
-        # Given, not defaulted: the default's factory costs more than the rest of the object.
-        possible_duplicate_ids=[],
+    report = row_object(
+        Report,
+        _NEW_REPORT
+        | dict(
+            tracking_code=new_tracking_code(),
+            site_id=site.id if site else None,
+            site_code=report_in.site_code or (site.site_code if site else None),
+            category=int(report_in.category),
+            page_url=report_in.page_url,
+            description=report_in.description,
+            citizen_name=report_in.name,
+            citizen_phone=report_in.phone,
+            citizen_email=str(report_in.email) if report_in.email else None,
+            status=ReportStatus.unrouted,
+            site_closed=match.closed,
+            page_host_site_code=match.host_site_code,
+            received_at=now,
+            created_at=now,
+            updated_at=now,
+            possible_duplicate_ids=[],
+        ),
     )
     if site is not None:
         _start_clock(
@@ -278,6 +281,12 @@ def _submit(
     return report, site
 
 
+# A new report's columns as the model defaults them; _submit gives the others.
+_NEW_REPORT = {
+    name: field.default
+    for name, field in Report.model_fields.items()
+    if not field.is_required() and field.default_factory is None
+}
 _REPORT_COLUMNS = [column.key for column in Report.__table__.columns if column.key != "id"]
 _INSERT_REPORT = insert(Report.__table__).returning(Report.__table__.c.id)
 
