@@ -3,10 +3,14 @@
 import threading
 import time
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func
+from sqlalchemy import event, func, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from app import db
 from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
@@ -93,3 +97,32 @@ def test_a_thread_waiting_for_sqlite_connection_gets_it_before_one_asking_again(
         engine.dispose()
     # The busy thread finishes the turn it had, and may begin the next before this one asks.
     assert served - asked <= 2
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(database_url, monkeypatch):
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("SQLite has no server to lose the connection to")
+    engine = create_db_engine(database_url, pool_size=1)
+    other = create_db_engine(database_url, pool_size=1)
+    try:
+        cut = _backend_pid(engine)
+        with other.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        # Given back just now, it is used without a ping, and its loss is the caller's error.
+        with pytest.raises(OperationalError), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+        cut = _backend_pid(engine)
+        with other.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        # Idle longer (a restart, a firewall): pinged, found dead and replaced, unseen.
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert _backend_pid(engine) != cut
+    finally:
+        engine.dispose()
+        other.dispose()

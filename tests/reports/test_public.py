@@ -1,5 +1,6 @@
 """The citizen's side: submitting a report, routing it, reading it back, supplementing it."""
 
+import hashlib
 from datetime import datetime
 
 import pytest
@@ -7,10 +8,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.config import Settings
+from app.directory.models import Site
 from app.main import create_app
-from app.reports.models import Report, ReportEvent
+from app.reports.models import Report, ReportEvent, ReportStatus
 from app.reports.service import TRACKING_ALPHABET, TRACKING_LENGTH
-from tests.conftest import REPORT_ON_SITE_A1, Directory, local
+from tests.conftest import REPORT_ON_SITE_A1, Directory, fetch, local
 from tests.reports.helpers import CITIZEN, count, payload, submit
 
 
@@ -33,6 +35,72 @@ def test_submission_returns_tracking_code_owner_and_due_dates(client, directory:
     assert instant(receipt["first_reply_due_at"]) == local(2026, 11, 25, 23, 59, 59, 999000)
     assert instant(receipt["resolution_due_at"]) == local(2026, 12, 14, 23, 59, 59, 999000)
     assert receipt["deadlines_provisional"] is False
+
+
+def test_a_submitted_report_is_stored_with_every_column_as_the_rules_set_it(
+    client, directory: Directory, engine
+):
+    # The submission writes its row with one INSERT from values it sets itself, not through
+    # the ORM's defaults: each column is checked, so that a new one cannot be left unset.
+    receipt = submit(client)
+
+    [row] = fetch(engine, select(Report))
+    [site_id] = fetch(engine, select(Site.id).where(Site.site_code == directory.site_a1))
+    stored = row.model_dump()
+    key = hashlib.sha256(REPORT_ON_SITE_A1["page_url"].encode()).hexdigest()
+    end_of = lambda month, day: local(2026, month, day, 23, 59, 59, 999000)  # noqa: E731
+    assert stored == {
+        "id": row.id,
+        "tracking_code": receipt["tracking_code"],
+        "site_id": site_id,
+        "site_code": directory.site_a1,
+        "owner_unit_id": directory.dept_a1,
+        "category": 4,
+        "page_url": REPORT_ON_SITE_A1["page_url"],
+        "description": REPORT_ON_SITE_A1["description"],
+        "citizen_name": CITIZEN["name"],
+        "citizen_phone": CITIZEN["phone"],
+        "citizen_email": CITIZEN["email"],
+        "status": ReportStatus.assigned,
+        "verdict": None,
+        "decline_reason": None,
+        "first_reply": None,
+        "final_answer": None,
+        "received_at": local(2026, 11, 23, 10, 0),
+        "assigned_at": local(2026, 11, 23, 10, 0),
+        "clock": 1,
+        "first_responded_at": None,
+        "first_replied_at": None,
+        "closed_at": None,
+        "handling_workdays": None,
+        "settled": False,
+        "published": True,
+        "first_reply_due_at": end_of(11, 25),
+        "resolution_due_at": end_of(12, 14),
+        "deadlines_provisional": False,
+        "paused_at": None,
+        "paused_workdays": 0,
+        "first_reply_paused_workdays": 0,
+        "extension_workdays": 0,
+        "extended_at": None,
+        "status_before_pause": None,
+        "site_closed": False,
+        "page_host_site_code": None,
+        # The reminder: one working day before the first reply is due.
+        "next_rung": "reminder",
+        "next_rung_at": end_of(11, 24),
+        "rating": None,
+        "rating_comment": None,
+        "rated_at": None,
+        "rating_due_at": None,
+        "reopened_at": None,
+        "normalized_page_url": REPORT_ON_SITE_A1["page_url"],
+        "page_url_key": key,
+        "possible_duplicate_ids": [],
+        "duplicate_of_id": None,
+        "created_at": local(2026, 11, 23, 10, 0),
+        "updated_at": local(2026, 11, 23, 10, 0),
+    }
 
 
 def test_tracking_codes_differ_between_reports(client, directory: Directory):
