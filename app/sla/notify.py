@@ -31,6 +31,7 @@ from app.contract import describe_enum
 from app.db import dialect_insert, isoformat_or_none, session_scope
 from app.directory.models import Site, Unit, pushes_notifications
 from app.directory.routing import RoutedSite
+from app.directory.service import get_unit
 from app.errors import Conflict, NotFound
 from app.metrics import WEBHOOK_SECONDS
 from app.reports.clocks import local_date
@@ -121,14 +122,7 @@ def enqueue(
     unit already; otherwise the unit is read here.
     """
     if pushed is None:
-        unit = session.get(Unit, unit_id)
-        if unit is None:
-            raise NotFound(
-                f"单位 {unit_id} 不存在，请核对单位编号",
-                en=f"unit {unit_id} not found",
-                code="unit_not_found",
-            )
-        pushed = has_webhook(unit)
+        pushed = has_webhook(get_unit(session=session, unit_id=unit_id))
     not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
     return insert_ignoring_conflict(
         session=session,
@@ -164,13 +158,7 @@ def enqueue_many(
     not_before = next_working_instant(instant=now, calendar=calendar, settings=settings)
     rows = []
     for notification in notifications:
-        unit = session.get(Unit, notification["unit_id"])
-        if unit is None:
-            raise NotFound(
-                f"单位 {notification['unit_id']} 不存在，请核对单位编号",
-                en=f"unit {notification['unit_id']} not found",
-                code="unit_not_found",
-            )
+        unit = get_unit(session=session, unit_id=notification["unit_id"])
         rows.append(
             {
                 "key": notification["key"],
