@@ -61,7 +61,7 @@ def serve(
         # Each worker counts its own requests; /metrics, answered by any one, sums them all.
         os.environ[MULTIPROCESS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="zhaocuo-metrics-")
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=host,
         port=port,

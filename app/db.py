@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -33,6 +34,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel
 
 from app.errors import AppError, error_body
+from app.statements import DirectStatement
 
 log = logging.getLogger("zhaocuo.db")
 
@@ -214,7 +216,10 @@ def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
     def _on_begin(connection) -> None:
         # Take the write lock up front: a deferred transaction that reads and then writes
         # can fail with "database is locked" without waiting for the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _BEGIN_IMMEDIATE.rows(connection)
+
+
+_BEGIN_IMMEDIATE = DirectStatement(text("BEGIN IMMEDIATE"))
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import RequestSession
 from app.workdays.calendar import WorkCalendar
-from app.workdays.sources import get_calendar, hold_calendar
+from app.workdays.sources import held_calendar
 
 
 # Async because they never block: a sync dependency costs a hop through the thread pool.
@@ -23,8 +23,7 @@ async def get_app_settings(request: Request) -> Settings:
 def work_calendar(session: Session) -> WorkCalendar:
     """The calendar in force, held until the session's transaction ends."""
     # Held until the request commits, so that a calendar load cannot miss its report.
-    hold_calendar(session)
-    return get_calendar(session)
+    return held_calendar(session)
 
 
 def get_work_calendar(session: Session = RequestSession) -> WorkCalendar:

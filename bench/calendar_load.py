@@ -51,7 +51,7 @@ from app.reports.schemas import ReportCreate
 from app.reports.service import submit
 from app.wiring import install_hooks
 from app.workdays.jobs import load_year_and_follow
-from app.workdays.sources import get_calendar, hold_calendar
+from app.workdays.sources import get_calendar, held_calendar
 from tests.workdays.notices import notice_2027
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -149,8 +149,7 @@ class Submitters:
         while self.running.is_set():
             started = time.perf_counter()
             with session_scope(self.engine) as session:
-                hold_calendar(session)
-                calendar = get_calendar(session)
+                calendar = held_calendar(session)
                 report = submit(
                     session=session,
                     report_in=report_in,

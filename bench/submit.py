@@ -5,12 +5,14 @@ then 2 workers, the machine's core count) and, for each worker count, a minimal 
 validates the same JSON and stores nothing (bench/minimal_app.py). Beside zhaocuo on each
 backend (1 worker) runs the practical limit (bench/limit_app.py): the same route, model, reads
 and rows in one transaction, written with plain SQL (sqlite3; async psycopg); the last lines give
-zhaocuo's req/s and p99 against it. Every run is checked: wrk's
-count of non-2xx responses must be zero, and the reports stored must match the 201s wrk saw.
-Only loopback is ever targeted.
+zhaocuo's req/s and p99 against it. With `--rounds N` the two run in turn N times on each
+backend, each round on a fresh database, and the median of the N ratios is printed: on a
+shared machine the speed drifts over minutes, and two runs side by side share the drift.
+Every run is checked: wrk's count of non-2xx responses must be zero, and the reports stored
+must match the 201s wrk saw. Only loopback is ever targeted.
 
     .venv/bin/python bench/submit.py [--duration 10] [--connections 32] [--threads 2] [--workers 1]
-                                     [--limit-only]
+                                     [--rounds 1] [--limit-only]
 
 PostgreSQL comes from ZHAOCUO_BENCH_POSTGRES_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/zc_bench_submit); that database is dropped and
@@ -32,6 +34,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -520,7 +523,9 @@ def print_table(rows: list[Row], options: argparse.Namespace, load_at_start: flo
 
 
 def against_limit(rows: list[Row]) -> None:
-    """zhaocuo against the practical limit measured beside it, backend by backend."""
+    """zhaocuo against the practical limit measured beside it, backend by backend, and the
+    median over the rounds where there were several."""
+    ratios: dict[str, list[float]] = {}
     for row in rows:
         limit = row.limit
         if row.result is None or limit is None or limit.result is None:
@@ -531,6 +536,15 @@ def against_limit(rows: list[Row]) -> None:
             f"p99 {row.result.p99_ms:.0f} against {limit.result.p99_ms:.0f} ms "
             f"(× {ratio(row.result.p99_ms, limit.result.p99_ms)})"
         )
+        if limit.result.per_second:
+            ratios.setdefault(row.label, []).append(row.result.per_second / limit.result.per_second)
+    for label, measured in ratios.items():
+        if len(measured) > 1:
+            listed = ", ".join(f"{value:.2f}" for value in measured)
+            print(
+                f"{label} ÷ limit over {len(measured)} rounds: median × "
+                f"{statistics.median(measured):.2f} ({listed})"
+            )
 
 
 def durability_cost(rows: list[Row]) -> None:
@@ -558,6 +572,13 @@ def parse_options() -> argparse.Namespace:
         help="uvicorn workers for the PostgreSQL run (a 2-worker run is always added)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="times zhaocuo and the limit run in turn on each backend, each on a fresh database; "
+        "the median of their ratios is printed",
+    )
+    parser.add_argument(
         "--limit-only",
         action="store_true",
         help="only the 1-worker runs of zhaocuo and of the limit (SQLite FULL, PostgreSQL)",
@@ -565,6 +586,8 @@ def parse_options() -> argparse.Namespace:
     options = parser.parse_args()
     if options.threads > options.connections:
         parser.error("--threads cannot exceed --connections")
+    if options.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return options
 
 
@@ -591,58 +614,46 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
             baselines[workers], workdir=workdir, options=options, check_failures=workers == 1
         )
     for synchronous in SQLITE_MODES[:1] if options.limit_only else SQLITE_MODES:
-        sqlite_row = Row(
-            f"zhaocuo SQLite {synchronous}",
-            1,
-            baseline=baselines[1],
-            env={"ZHAOCUO_SQLITE_SYNCHRONOUS": synchronous},
-        )
-        rows.append(sqlite_row)
-        progress(sqlite_row)
-        sqlite_url = f"sqlite:///{workdir / f'bench-{synchronous.lower()}.db'}"
-        prepare_database(sqlite_url, workdir=workdir)
-        bench_zhaocuo(sqlite_row, database_url=sqlite_url, workdir=workdir, options=options)
-        if synchronous == SQLITE_MODES[0]:
-            sqlite_row.limit = Row(
-                f"limit SQLite {synchronous}",
-                1,
-                baseline=baselines[1],
-                env={"ZHAOCUO_SQLITE_SYNCHRONOUS": synchronous},
-            )
+        env = {"ZHAOCUO_SQLITE_SYNCHRONOUS": synchronous}
+        # Only the default mode is measured against the limit, in rounds.
+        rounds = options.rounds if synchronous == SQLITE_MODES[0] else 1
+        for round_number in range(1, rounds + 1):
+            sqlite_row = Row(f"zhaocuo SQLite {synchronous}", 1, baseline=baselines[1], env=env)
+            rows.append(sqlite_row)
+            progress(sqlite_row)
+            sqlite_url = f"sqlite:///{workdir / f'bench-{synchronous.lower()}-{round_number}.db'}"
+            prepare_database(sqlite_url, workdir=workdir)
+            bench_zhaocuo(sqlite_row, database_url=sqlite_url, workdir=workdir, options=options)
+            if synchronous != SQLITE_MODES[0]:
+                continue
+            sqlite_row.limit = Row(f"limit SQLite {synchronous}", 1, baseline=baselines[1], env=env)
             rows.append(sqlite_row.limit)
             progress(sqlite_row.limit)
-            limit_url = f"sqlite:///{workdir / 'bench-limit.db'}"
+            limit_url = f"sqlite:///{workdir / f'bench-limit-{round_number}.db'}"
             prepare_database(limit_url, workdir=workdir)
             bench_limit(sqlite_row.limit, database_url=limit_url, workdir=workdir, options=options)
     unreachable = why_unreachable(postgres_url)
-    if not unreachable:
-        recreate_database(postgres_url)
-        prepare_database(postgres_url.render_as_string(hide_password=False), workdir=workdir)
     postgres_workers = {1} if options.limit_only else {options.workers, 2}
     for workers in sorted(postgres_workers):
-        row = Row("zhaocuo PostgreSQL", workers, baseline=baselines[workers])
-        rows.append(row)
-        if unreachable:
-            row.check = f"skipped: PostgreSQL at {postgres_url.host} unreachable ({unreachable})"
-            continue
-        progress(row)
-        bench_zhaocuo(
-            row,
-            database_url=postgres_url.render_as_string(hide_password=False),
-            workdir=workdir,
-            options=options,
-        )
-        if workers == 1:
-            # The same database: the few thousand reports zhaocuo stored change no plan.
-            row.limit = Row("limit PostgreSQL", 1, baseline=baselines[1])
-            rows.append(row.limit)
-            progress(row.limit)
-            bench_limit(
-                row.limit,
-                database_url=postgres_url.render_as_string(hide_password=False),
-                workdir=workdir,
-                options=options,
-            )
+        for _round in range(options.rounds if workers == 1 else 1):
+            row = Row("zhaocuo PostgreSQL", workers, baseline=baselines[workers])
+            rows.append(row)
+            if unreachable:
+                row.check = (
+                    f"skipped: PostgreSQL at {postgres_url.host} unreachable ({unreachable})"
+                )
+                break
+            url = postgres_url.render_as_string(hide_password=False)
+            recreate_database(postgres_url)
+            prepare_database(url, workdir=workdir)
+            progress(row)
+            bench_zhaocuo(row, database_url=url, workdir=workdir, options=options)
+            if workers == 1:
+                # The same database: the few thousand reports zhaocuo stored change no plan.
+                row.limit = Row("limit PostgreSQL", 1, baseline=baselines[1])
+                rows.append(row.limit)
+                progress(row.limit)
+                bench_limit(row.limit, database_url=url, workdir=workdir, options=options)
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.directory.models import Site, SiteHost, SiteStatus, Unit, pushes_notifications
 from app.directory.service import host_of_url
+from app.statements import DirectStatement
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,9 @@ def match_site(*, session: Session, site_code: str | None, page_url: str) -> Sit
     host = host_of_url(page_url)
     exact, twin = host_candidates(host) if host is not None else (None, None)
     parameters = {"site_code": site_code, "host": exact, "twin": twin}
-    rows = session.connection().execute(_SITE_BY_CODE_AND_HOST, parameters).all()
-    by_code = next((_routed(row) for row in rows if row.by_code), None)
-    by_host = next((_routed(row) for row in rows if not row.by_code), None)
+    rows = _SITE_BY_CODE_AND_HOST.rows(session.connection(), parameters)
+    by_code = next((_routed(row) for row in rows if row[0]), None)
+    by_host = next((_routed(row) for row in rows if not row[0]), None)
     site = by_code or by_host
     other = by_host if by_code is not None else None
     return SiteMatch(
@@ -96,4 +97,4 @@ _BY_HOST = (
     .limit(1)
     .subquery()
 )
-_SITE_BY_CODE_AND_HOST = union_all(_BY_CODE, select(_BY_HOST))
+_SITE_BY_CODE_AND_HOST = DirectStatement(union_all(_BY_CODE, select(_BY_HOST)))

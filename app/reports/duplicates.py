@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db import UtcDateTime
 from app.errors import Conflict, Unprocessable
 from app.reports.models import OPEN_STATUSES, DeclineReason, Report, ReportStatus
+from app.statements import DirectStatement
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Query parameters that say where a visitor came from, not which page it is: campaign tags,
@@ -85,7 +86,7 @@ def url_key(normalized: str) -> str:
 
 # ix_report_duplicate_lookup: key, site and category equal, receipt in a range. Built once:
 # every submission runs it.
-_OPEN_WITH_KEY = (
+_OPEN_WITH_KEY = DirectStatement(
     select(Report.id)
     .where(
         Report.page_url_key == bindparam("key"),
@@ -116,10 +117,7 @@ def record_possible_duplicates(
         "since": now - timedelta(days=settings.duplicate_window_days),
         "until": now,
     }
-    query = _OPEN_WITH_KEY
-    if report.id is not None:
-        query = query.where(Report.id != report.id)
-    ids = list(session.connection().execute(query, parameters).scalars())
+    ids = [row[0] for row in _OPEN_WITH_KEY.rows(session.connection(), parameters)]
     report.possible_duplicate_ids = ids
     return ids
 

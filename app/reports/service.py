@@ -60,6 +60,7 @@ from app.reports.schemas import (
     RouteIn,
     TransferIn,
 )
+from app.statements import DirectStatement
 from app.workdays.calendar import WorkCalendar
 
 # Crockford-style alphabet without 0/O, 1/I/L: codes are read out over the phone.
@@ -111,13 +112,13 @@ def record_event(
     }
     # Written at once, not at the next flush: an event is never changed afterwards, and the
     # citizen's message (on_event) needs its id.
-    event_id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
+    event_id = _INSERT_EVENT.scalar(session.connection(), values)
     event = row_object(ReportEvent, {"id": event_id, **values})
     on_event(session=session, report=report, event=event, settings=settings)
     return event
 
 
-_INSERT_EVENT = insert(ReportEvent.__table__).returning(ReportEvent.__table__.c.id)
+_INSERT_EVENT = DirectStatement(insert(ReportEvent.__table__).returning(ReportEvent.__table__.c.id))
 
 
 def apply_deadlines(*, report: Report, calendar: WorkCalendar, settings: Settings) -> None:
@@ -258,7 +259,7 @@ def _submit(
         session=session, report=report, now=now, settings=settings
     )
     values = {column: getattr(report, column) for column in _REPORT_COLUMNS}
-    report.id = session.connection().execute(_INSERT_REPORT, values).scalar_one()
+    report.id = _INSERT_REPORT.scalar(session.connection(), values)
     screenshots.store(session=session, report_id=report.id, images=attachments, now=now)
     record_event(
         session=session,
@@ -288,7 +289,7 @@ _NEW_REPORT = {
     if not field.is_required() and field.default_factory is None
 }
 _REPORT_COLUMNS = [column.key for column in Report.__table__.columns if column.key != "id"]
-_INSERT_REPORT = insert(Report.__table__).returning(Report.__table__.c.id)
+_INSERT_REPORT = DirectStatement(insert(Report.__table__).returning(Report.__table__.c.id))
 
 
 def get_by_tracking_code(

@@ -15,7 +15,7 @@ from app.directory.service import host_of_url
 from app.reports import service
 from app.reports.hooks import notify_new_report
 from app.reports.models import EventKind, Report, ReportStatus
-from app.workdays.sources import get_calendar, hold_calendar
+from app.workdays.sources import held_calendar
 
 
 def _site_of_report(
@@ -64,8 +64,7 @@ def route_waiting_reports(
     if not matched:
         return 0
     settings = get_settings()
-    hold_calendar(session)
-    calendar = get_calendar(session)
+    calendar = held_calendar(session)
     for report, site in matched:
         report.site_id = site.id
         report.site_code = report.site_code or site.site_code

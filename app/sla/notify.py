@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, Insert, Table, func
+from sqlalchemy import Engine, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -37,6 +37,7 @@ from app.metrics import WEBHOOK_SECONDS
 from app.reports.clocks import local_date
 from app.reports.models import CATEGORY_LABELS, Category, Report
 from app.sla.models import Notification, NotificationKind
+from app.statements import DirectStatement
 from app.workdays.calendar import WorkCalendar
 from app.workdays.sources import get_calendar
 
@@ -88,14 +89,14 @@ def insert_ignoring_conflict(
     """
     connection = session.connection()
     statement = _insert_returning_id(connection.dialect.name, model.__table__)
-    return connection.execute(statement, values).scalar_one_or_none()
+    return statement.scalar(connection, values)
 
 
 @lru_cache
-def _insert_returning_id(dialect_name: str, table: Table) -> Insert:
+def _insert_returning_id(dialect_name: str, table: Table) -> DirectStatement:
     """The INSERT … ON CONFLICT DO NOTHING RETURNING id of a table, built once per dialect."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return DirectStatement(dialect.insert(table).on_conflict_do_nothing().returning(table.c.id))
 
 
 def has_webhook(unit: Unit) -> bool:

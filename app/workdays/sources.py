@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from app.statements import DirectStatement
 from app.workdays.calendar import WorkCalendar
 from app.workdays.models import CalendarDay, CalendarYear
 
@@ -101,8 +102,10 @@ class _CalendarCache:
 
 
 _cache = _CalendarCache()
-# Built once: every request that computes due dates runs it, through Core (no ORM layer).
-_LOADED_VERSIONS = sa_select(CalendarYear.__table__.c.year, CalendarYear.__table__.c.version)
+# Built once: every request that computes due dates runs it.
+_LOADED_VERSIONS = DirectStatement(
+    sa_select(CalendarYear.__table__.c.year, CalendarYear.__table__.c.version)
+)
 
 
 def get_calendar(session: Session) -> WorkCalendar:
@@ -113,7 +116,24 @@ def get_calendar(session: Session) -> WorkCalendar:
     are random per load, so a calendar built from a transaction that later rolled back can never
     be mistaken for a committed one.
     """
-    versions = session.connection().execute(_LOADED_VERSIONS).all()
+    return _calendar_of(session, _LOADED_VERSIONS.rows(session.connection()))
+
+
+def held_calendar(session: Session) -> WorkCalendar:
+    """The calendar in force, kept from changing until this transaction ends.
+
+    Taken by every request that computes due dates: a calendar load waits for those in flight
+    to commit, and the ones after it read the new calendar, so the load's recompute sees every
+    report computed with the old one. On PostgreSQL the shared lock and the versions come in
+    one call of a function (migration 20261203b001); SQLite needs no lock, as each transaction
+    holds the database's write lock from its start.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return get_calendar(session)
+    return _calendar_of(session, _HOLD_CALENDAR_VERSIONS.rows(session.connection()))
+
+
+def _calendar_of(session: Session, versions: Sequence[tuple[int, str]]) -> WorkCalendar:
     fingerprint = tuple(sorted((year, version) for year, version in versions))
     cached = _cache.get(fingerprint)
     if cached is not None:
@@ -130,19 +150,11 @@ def get_calendar(session: Session) -> WorkCalendar:
 
 # PostgreSQL advisory lock on "the calendar in force" (any number: only this service uses it).
 CALENDAR_LOCK_KEY = 0x7A63_0001
-_HOLD_CALENDAR = text("SELECT pg_advisory_xact_lock_shared(:key)").bindparams(key=CALENDAR_LOCK_KEY)
-
-
-def hold_calendar(session: Session) -> None:
-    """Keep the calendar from changing until this transaction ends (shared; PostgreSQL).
-
-    Taken by every request that computes due dates, before it reads the calendar: a calendar
-    load waits for those in flight to commit, and the ones after it read the new calendar, so
-    the load's recompute sees every report computed with the old one. SQLite needs nothing:
-    each transaction holds the database's write lock from its start.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_HOLD_CALENDAR)
+_HOLD_CALENDAR_VERSIONS = DirectStatement(
+    text("SELECT year, version FROM zhaocuo_hold_calendar_versions(:key)").bindparams(
+        key=CALENDAR_LOCK_KEY
+    )
+)
 
 
 def lock_calendar(session: Session) -> None:

@@ -11,7 +11,7 @@ from app.db import session_scope
 from app.errors import Unprocessable
 from app.workdays.models import CalendarDay, CalendarYear
 from app.workdays.service import coverage_status, load_year
-from app.workdays.sources import get_calendar, hold_calendar
+from app.workdays.sources import get_calendar, held_calendar
 from tests.conftest import local
 from tests.workdays.notices import notice_2027
 
@@ -148,8 +148,7 @@ def test_a_load_waits_for_the_transaction_holding_the_calendar(engine):
         outcome.append("loaded")
 
     try:
-        hold_calendar(first)
-        get_calendar(first)
+        held_calendar(first)
         thread = threading.Thread(target=load_second)
         thread.start()
         thread.join(timeout=0.5)
