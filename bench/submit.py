@@ -649,7 +649,8 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
             progress(row)
             bench_zhaocuo(row, database_url=url, workdir=workdir, options=options)
             if workers == 1:
-                # The same database: the few thousand reports zhaocuo stored change no plan.
+                # The database zhaocuo's run just used: on a fresh one the limit measured slower
+                # (315–340 against 436–603 req/s, 3 December), which would flatter zhaocuo.
                 row.limit = Row("limit PostgreSQL", 1, baseline=baselines[1])
                 rows.append(row.limit)
                 progress(row.limit)
