@@ -24,7 +24,12 @@ from app.clock import Clock
 from app.config import Settings, get_settings
 from app.contract import use_business_zone
 from app.cors import ApiCors
-from app.db import create_db_engine, install_database_error_handler, session_scope
+from app.db import (
+    create_db_engine,
+    create_event_loop_engine,
+    install_database_error_handler,
+    session_scope,
+)
 from app.directory.router import router as directory_router
 from app.directory.router_lookup import router as unit_lookup_router
 from app.errors import install_error_handler, install_validation_error_handler
@@ -197,6 +202,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         _warn_about_calendar(app)
+        # Made here, on the loop that serves the requests: its connections wait on this loop.
+        if engine.dialect.name == "postgresql":
+            app.state.event_loop_engine = create_event_loop_engine(
+                engine.url, settings.database_pool_size
+            )
         # A single-node server runs the scheduled jobs itself (the `make run` default).
         app.state.scheduled_jobs = None
         if settings.scheduler == "embedded":
@@ -211,6 +221,9 @@ def create_app(
         finally:
             if app.state.scheduled_jobs is not None:
                 app.state.scheduled_jobs.shutdown()
+            if app.state.event_loop_engine is not None:
+                await app.state.event_loop_engine.dispose()
+                app.state.event_loop_engine = None
 
     use_business_zone(settings.tz)
     # Swagger UI and ReDoc from the assets in the package: intranets reach no CDN.
@@ -226,6 +239,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.event_loop_engine = None  # PostgreSQL's, while the app is started (lifespan)
     app.state.clock = clock or Clock()
     app.state.rate_limiter = _rate_limiter(
         settings.public_rate_limit, settings.rate_limit_storage, "public"

@@ -10,7 +10,7 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from app.reports.service import TRACKING_ALPHABET, TRACKING_LENGTH
 from tests.conftest import Directory
@@ -45,7 +45,9 @@ def test_a_database_error_on_submission_logs_no_contact_details(
         tracking_codes.extend(TRACKING_CODE.findall(str(parameters)))
         return failure(statement, parameters)
 
-    event.listen(engine, "before_cursor_execute", break_the_insert, retval=True)
+    # On every engine: on PostgreSQL the submission runs on the loop engine that the app makes
+    # when it starts, not on this one.
+    event.listen(Engine, "before_cursor_execute", break_the_insert, retval=True)
     try:
         with caplog.at_level(logging.DEBUG), serving(app) as base_url:
             response = httpx.post(
@@ -60,7 +62,7 @@ def test_a_database_error_on_submission_logs_no_contact_details(
                 headers={"Accept-Language": "en"},
             )
     finally:
-        event.remove(engine, "before_cursor_execute", break_the_insert)
+        event.remove(Engine, "before_cursor_execute", break_the_insert)
 
     assert response.status_code == 500
     assert response.json() == {

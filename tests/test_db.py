@@ -2,6 +2,7 @@
 
 import threading
 import time
+from contextlib import AsyncExitStack
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.reports.models import Report
+from tests.conftest import REPORT_ON_SITE_A1, report_id, submit_report
 
 
 def test_a_commit_that_fails_is_never_answered_with_201(app, engine, directory):
@@ -126,3 +128,94 @@ def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(database_url,
     finally:
         engine.dispose()
         other.dispose()
+
+
+def _loop_engine_backends(client: TestClient) -> list[int]:
+    """The backends of the connections the loop engine's pool keeps, read on the app's loop."""
+
+    async def read() -> list[int]:
+        pool = client.app.state.event_loop_engine.sync_engine.pool
+        pids = []
+        # One checkout per pooled connection: each is held until all have answered.
+        async with AsyncExitStack() as held:
+            for _ in range(pool.checkedin()):
+                connection = await held.enter_async_context(
+                    client.app.state.event_loop_engine.connect()
+                )
+                pids.append((await connection.execute(text("SELECT pg_backend_pid()"))).scalar())
+        return pids
+
+    return client.portal.call(read)
+
+
+def _backends_of_this_database(engine) -> set[int]:
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            ).scalars()
+        )
+
+
+def test_on_postgresql_a_submission_is_stored_through_the_event_loop_engine(app, engine, directory):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's submissions run in a worker thread")
+    seen: list[tuple[str, str]] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        seen.append((statement.split("(")[0].strip(), threading.current_thread().name))
+
+    with TestClient(app) as client:
+        loop_thread = client.portal.call(lambda: threading.current_thread().name)
+        event.listen(app.state.event_loop_engine.sync_engine, "after_cursor_execute", record)
+        tracking_code = submit_report(client)["tracking_code"]
+        opened = _loop_engine_backends(client)
+        assert len(opened) == 1
+        assert set(opened) <= _backends_of_this_database(engine)
+    assert ("INSERT INTO report", loop_thread) in seen
+    assert all(thread == loop_thread for _statement, thread in seen)
+    assert report_id(engine, tracking_code) > 0
+    # Stopping the app closes the loop engine's connections (a backend takes a moment to exit).
+    assert app.state.event_loop_engine is None
+    deadline = time.monotonic() + 5
+    while set(opened) & _backends_of_this_database(engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(opened) & _backends_of_this_database(engine)
+
+
+def test_on_postgresql_a_loop_connection_cut_while_idle_is_replaced_before_a_submission(
+    app, engine, directory, monkeypatch
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to lose the connection to")
+    with TestClient(app) as client:
+        submit_report(client)
+        [cut] = _loop_engine_backends(client)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        tracking_code = submit_report(client)["tracking_code"]
+        assert _loop_engine_backends(client) != [cut]
+    assert report_id(engine, tracking_code) > 0
+
+
+def test_on_postgresql_a_loop_connection_lost_in_use_fails_one_submission_only(
+    app, engine, directory, monkeypatch
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to lose the connection to")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # never pinged
+    with TestClient(app, raise_server_exceptions=False) as client:
+        submit_report(client)
+        [cut] = _loop_engine_backends(client)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        response = client.post("/api/v1/reports", json=REPORT_ON_SITE_A1)
+        assert response.status_code == 500
+        assert response.json()["code"] == "database_error"
+        # The lost connection was dropped from the pool: the next one is new.
+        tracking_code = submit_report(client)["tracking_code"]
+        assert cut not in _loop_engine_backends(client)
+    assert report_id(engine, tracking_code) > 0
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Report)).one() == 2

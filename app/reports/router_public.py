@@ -106,7 +106,8 @@ async def submit_report(
     """
     # The hot path of the public API: async, so that reading the body, the rate limit and the
     # receipt's serialisation stay on the event loop, and the transaction (the calendar, the
-    # service and the commit) is one worker-thread call, committed before the 201.
+    # service and the commit) is one call, committed before the 201: on the event loop on
+    # PostgreSQL, in a worker thread on SQLite (in_request_transaction).
     settings: Settings = request.app.state.settings
     now = request.app.state.clock.now()
     attachments = await prepared_attachments(submission, settings=settings)
