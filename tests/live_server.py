@@ -12,7 +12,7 @@ from fastapi import FastAPI
 START_SECONDS = 10
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -21,7 +21,7 @@ def _free_port() -> int:
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
     """Serve `app` in a thread and yield its base URL; uvicorn logs go to the root logger."""
-    port = _free_port()
+    port = free_port()
     # log_config=None: uvicorn's loggers propagate, so caplog sees what an operator would read.
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")

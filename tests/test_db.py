@@ -1,9 +1,15 @@
 """The request transaction: committed before the response, or the caller hears of it."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from contextlib import AsyncExitStack
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, text
@@ -16,7 +22,8 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.reports.models import Report
-from tests.conftest import REPORT_ON_SITE_A1, report_id, submit_report
+from tests.conftest import REPORT_ON_SITE_A1, fetch, report_id, submit_report
+from tests.live_server import free_port
 
 
 def test_a_commit_that_fails_is_never_answered_with_201(app, engine, directory):
@@ -219,3 +226,64 @@ def test_on_postgresql_a_loop_connection_lost_in_use_fails_one_submission_only(
     assert report_id(engine, tracking_code) > 0
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Report)).one() == 2
+
+
+def test_every_report_answered_201_survives_the_server_being_killed(
+    database_url, engine, directory
+):
+    """kill -9 while eight citizens submit: each report whose receipt was sent is stored."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environment = {
+        **os.environ,
+        "ZHAOCUO_DATABASE_URL": database_url,
+        "ZHAOCUO_SCHEDULER": "off",
+        "ZHAOCUO_PUBLIC_RATE_LIMIT": "",
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "zhaocuo"), "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    acknowledged: list[str] = []
+    refused: list[str] = []
+
+    def submit_until_the_server_dies() -> None:
+        with httpx.Client(base_url=base_url, timeout=10) as http:
+            while True:
+                try:
+                    response = http.post("/api/v1/reports", json=REPORT_ON_SITE_A1)
+                except httpx.HTTPError:
+                    return
+                if response.status_code != 201:
+                    refused.append(response.text)
+                    return
+                acknowledged.append(response.json()["tracking_code"])
+
+    citizens = [threading.Thread(target=submit_until_the_server_dies) for _ in range(8)]
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(f"{base_url}/healthz"):
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        for citizen in citizens:
+            citizen.start()
+        while len(acknowledged) < 200 and time.monotonic() < deadline + 60:
+            time.sleep(0.01)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        for citizen in citizens:
+            citizen.join(timeout=30)
+    assert not refused
+    assert len(acknowledged) >= 200
+    stored = set(fetch(engine, select(Report.tracking_code)))
+    assert set(acknowledged) <= stored
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
