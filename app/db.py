@@ -333,14 +333,13 @@ async def in_request_transaction(request: Request, work: Callable[[Session], T])
     """
     loop_engine: AsyncEngine | None = request.app.state.event_loop_engine
     if loop_engine is None:
-        engine = request.app.state.engine
-        async with request_slots(engine):
-            return await run_in_threadpool(_run_in_transaction, engine, work)
-    # One greenlet for the whole transaction, as AsyncSession.run_sync runs its function: the
-    # same session_scope as in the thread, on the async engine's sync side.
-    engine = loop_engine.sync_engine
+        engine, run = request.app.state.engine, run_in_threadpool
+    else:
+        # One greenlet for the whole transaction, as AsyncSession.run_sync runs its function:
+        # the same session_scope as in the thread, on the async engine's sync side.
+        engine, run = loop_engine.sync_engine, greenlet_spawn
     async with request_slots(engine):
-        return await greenlet_spawn(_run_in_transaction, engine, work)
+        return await run(_run_in_transaction, engine, work)
 
 
 def _run_in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:

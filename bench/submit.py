@@ -50,7 +50,7 @@ from pathlib import Path
 
 import psycopg
 from scratch import RefusedDatabase, libpq_conninfo, recreate_database, scratch_url, why_unreachable
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
@@ -456,6 +456,14 @@ def prepare_database(database_url: str, *, workdir: Path) -> None:
     run_cli(["demo"], database_url=database_url, workdir=workdir)
 
 
+def fresh_postgres_database(postgres_url: URL, *, workdir: Path) -> str:
+    """The scratch PostgreSQL database dropped, created and prepared again; its URL."""
+    recreate_database(postgres_url)
+    url = postgres_url.render_as_string(hide_password=False)
+    prepare_database(url, workdir=workdir)
+    return url
+
+
 def bench_zhaocuo(
     row: Row, *, database_url: str, workdir: Path, options: argparse.Namespace
 ) -> None:
@@ -670,16 +678,13 @@ def run_all(rows: list[Row], *, workdir: Path, options: argparse.Namespace) -> N
                     f"skipped: PostgreSQL at {postgres_url.host} unreachable ({unreachable})"
                 )
                 break
-            url = postgres_url.render_as_string(hide_password=False)
-            recreate_database(postgres_url)
-            prepare_database(url, workdir=workdir)
+            url = fresh_postgres_database(postgres_url, workdir=workdir)
             progress(row)
             bench_zhaocuo(row, database_url=url, workdir=workdir, options=options)
             if workers == 1:
                 row.limit = Row("limit PostgreSQL", 1, baseline=baselines[1])
                 rows.append(row.limit)
-                recreate_database(postgres_url)
-                prepare_database(url, workdir=workdir)
+                url = fresh_postgres_database(postgres_url, workdir=workdir)
                 progress(row.limit)
                 bench_limit(row.limit, database_url=url, workdir=workdir, options=options)
 

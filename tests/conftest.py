@@ -231,6 +231,13 @@ def submit_report(client: TestClient, *, at: datetime | None = None, **fields: o
     return response.json()
 
 
+def terminate_backend(engine: Engine, pid: int) -> None:
+    """Cut a PostgreSQL connection from the server's side (a restart, a firewall), through
+    another connection of `engine`; returns once the backend is gone."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+
 def fetch(engine: Engine, query) -> list:
     """Rows read in a short transaction of their own: SQLite lets one writer in at a time."""
     with Session(engine, expire_on_commit=False) as session:

@@ -22,7 +22,13 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.reports.models import Report
-from tests.conftest import REPORT_ON_SITE_A1, fetch, report_id, submit_report
+from tests.conftest import (
+    REPORT_ON_SITE_A1,
+    fetch,
+    report_id,
+    submit_report,
+    terminate_backend,
+)
 from tests.live_server import free_port
 
 
@@ -120,15 +126,13 @@ def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(database_url,
     other = create_db_engine(database_url, pool_size=1)
     try:
         cut = _backend_pid(engine)
-        with other.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        terminate_backend(other, cut)
         # Given back just now, it is used without a ping, and its loss is the caller's error.
         with pytest.raises(OperationalError), engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
         cut = _backend_pid(engine)
-        with other.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        terminate_backend(other, cut)
         # Idle longer (a restart, a firewall): pinged, found dead and replaced, unseen.
         monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
         assert _backend_pid(engine) != cut
@@ -198,8 +202,7 @@ def test_on_postgresql_a_loop_connection_cut_while_idle_is_replaced_before_a_sub
     with TestClient(app) as client:
         submit_report(client)
         [cut] = _loop_engine_backends(client)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        terminate_backend(engine, cut)
         monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
         tracking_code = submit_report(client)["tracking_code"]
         assert _loop_engine_backends(client) != [cut]
@@ -215,8 +218,7 @@ def test_on_postgresql_a_loop_connection_lost_in_use_fails_one_submission_only(
     with TestClient(app, raise_server_exceptions=False) as client:
         submit_report(client)
         [cut] = _loop_engine_backends(client)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": cut})
+        terminate_backend(engine, cut)
         response = client.post("/api/v1/reports", json=REPORT_ON_SITE_A1)
         assert response.status_code == 500
         assert response.json()["code"] == "database_error"

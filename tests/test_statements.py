@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import UtcDateTime
 from app.statements import DirectStatement
+from tests.conftest import terminate_backend
 
 PROBE = Table(
     "direct_statement_probe",
@@ -104,8 +105,7 @@ def test_a_lost_connection_is_invalidated_and_the_next_one_is_fresh(engine):
     with engine.connect() as connection:
         lost = backend.scalar(connection)
         connection.rollback()
-        with engine.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": lost})
+        terminate_backend(engine, lost)
         with pytest.raises(OperationalError) as raised:
             backend.scalar(connection)
         assert raised.value.connection_invalidated
